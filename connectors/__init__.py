@@ -1,0 +1,1 @@
+"""Connectors: turn each outside format into the engine's frames and back. I/O only."""

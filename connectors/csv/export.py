@@ -1,0 +1,67 @@
+"""Cards and unmapped lists written as CSV, in the formats of `trueup reconcile`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+
+CARD_COLUMNS = (
+    "account_id",
+    "account_name",
+    "product_id",
+    "product_name",
+    "contract_id",
+    "line_id",
+    "psa_quantity",
+    "vendor_quantity",
+    "change",
+    "card_type",
+    "unit_price",
+    "monthly_value",
+)
+UNMAPPED_COLUMNS = ("kind", "vendor", "vendor_id", "vendor_name", "quantity")
+
+
+def plain_decimal(column: str) -> pl.Expr:
+    """Give back a decimal column as text without trailing zeros (`12`, `12.5`)."""
+    return pl.col(column).cast(pl.String).str.replace(r"0+$", "").str.replace(r"\.$", "")
+
+
+def price_text(column: str) -> pl.Expr:
+    """Give back a price as text with at least two decimals (`22.00`, `3.3333`)."""
+    return pl.col(column).cast(pl.String).str.replace(r"(\.\d\d\d*?)0+$", "${1}")
+
+
+def cards_for_export(cards: pl.DataFrame) -> pl.DataFrame:
+    """Give back the cards as the text columns of the cards CSV."""
+    return cards.select(
+        "account_id",
+        "account_name",
+        "product_id",
+        "product_name",
+        "contract_id",
+        "line_id",
+        plain_decimal("psa_quantity"),
+        plain_decimal("vendor_quantity"),
+        plain_decimal("change"),
+        "card_type",
+        price_text("unit_price"),
+        pl.col("monthly_value").cast(pl.String),
+    )
+
+
+def unmapped_for_export(unmapped: pl.DataFrame) -> pl.DataFrame:
+    """Give back the unmapped list as the text columns of its CSV."""
+    return unmapped.select(*UNMAPPED_COLUMNS[:-1], plain_decimal("quantity"))
+
+
+def write_cards(cards: pl.DataFrame, out: Path | IO[str] | IO[bytes]) -> None:
+    """Write the cards CSV; an unknown value is an empty cell."""
+    cards_for_export(cards).write_csv(out, null_value="")
+
+
+def write_unmapped(unmapped: pl.DataFrame, out: Path | IO[str] | IO[bytes]) -> None:
+    """Write the unmapped CSV: kind, vendor, vendor_id, vendor_name, quantity."""
+    unmapped_for_export(unmapped).write_csv(out, null_value="")

@@ -1,0 +1,213 @@
+"""Service cards from PSA lines, vendor usage and maps (DESIGN section 4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from engine.mapping import (
+    active_usage,
+    auto_account_maps,
+    auto_product_maps,
+    psa_accounts,
+    psa_products,
+    resolve_usage,
+)
+from engine.money import monthly_value
+from engine.schema import (
+    ACCOUNT_MAP,
+    CARDS,
+    CATALOG,
+    PRODUCT_MAP,
+    PSA_LINES,
+    QUANTITY,
+    USAGE,
+    CardType,
+    conform,
+)
+
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    cards: pl.DataFrame
+    """CARDS, sorted by account_id then product_id."""
+    unmapped: pl.DataFrame
+    """UNMAPPED, sorted by kind, vendor, vendor_id."""
+    auto_account_maps: pl.DataFrame
+    """The account maps made by exact name in this run (for the store to save as `auto`)."""
+    auto_product_maps: pl.DataFrame
+    """The product maps made by exact name in this run."""
+
+
+def reconcile(
+    psa_lines: Frame,
+    usage: Frame,
+    account_maps: Frame | None = None,
+    product_maps: Frame | None = None,
+    catalog: Frame | None = None,
+    *,
+    auto_map: bool = True,
+    vendors_with_data: Iterable[str] | None = None,
+) -> Reconciliation:
+    """Give back the service cards and the unmapped list of one reconciliation.
+
+    `vendors_with_data` names the vendors whose counts are known in this reconciliation (a file
+    given, or a good snapshot); by default, the vendors that appear in `usage`.
+    """
+    lines = conform(psa_lines, PSA_LINES)
+    usage_lf = active_usage(conform(usage, USAGE))
+    accounts_lf = conform(_or_empty(account_maps, ACCOUNT_MAP), ACCOUNT_MAP)
+    products_lf = conform(_or_empty(product_maps, PRODUCT_MAP), PRODUCT_MAP)
+    catalog_lf = conform(_or_empty(catalog, CATALOG), CATALOG)
+
+    if auto_map:
+        auto_accounts, auto_products = pl.collect_all(
+            [
+                auto_account_maps(usage_lf, accounts_lf, lines),
+                auto_product_maps(usage_lf, products_lf, lines, catalog_lf),
+            ]
+        )
+    else:
+        auto_accounts = pl.DataFrame(schema=ACCOUNT_MAP)
+        auto_products = pl.DataFrame(schema=PRODUCT_MAP)
+    accounts_lf = pl.concat([accounts_lf, auto_accounts.lazy()])
+    products_lf = pl.concat([products_lf, auto_products.lazy()])
+
+    if vendors_with_data is None:
+        with_data = usage_lf.select(pl.col("vendor").unique())
+    else:
+        with_data = pl.LazyFrame({"vendor": sorted(set(vendors_with_data))}, schema={"vendor": pl.String})
+
+    resolved = resolve_usage(usage_lf, accounts_lf, products_lf)
+    cards_lf = _cards(lines, resolved.mapped, accounts_lf, products_lf, catalog_lf, with_data)
+    cards, unmapped = pl.collect_all([cards_lf, resolved.unmapped])
+    return Reconciliation(cards, unmapped, auto_accounts, auto_products)
+
+
+def _or_empty(frame: Frame | None, schema: dict[str, pl.DataType]) -> Frame:
+    return pl.DataFrame(schema=schema) if frame is None else frame
+
+
+def _mapped_pairs(maps: pl.LazyFrame, map_id: str, psa_id: str) -> pl.LazyFrame:
+    """Give back one row per vendor and PSA id that the vendor maps something to."""
+    return (
+        maps.filter(~pl.col("excluded").fill_null(False) & pl.col(psa_id).is_not_null())
+        .unique(["vendor", map_id], keep="first")
+        .select("vendor", psa_id)
+        .unique()
+    )
+
+
+def _cards(
+    lines: pl.LazyFrame,
+    mapped_usage: pl.LazyFrame,
+    account_maps: pl.LazyFrame,
+    product_maps: pl.LazyFrame,
+    catalog: pl.LazyFrame,
+    with_data: pl.LazyFrame,
+) -> pl.LazyFrame:
+    """Give back the cards, one row per PSA account and PSA product (DESIGN 4.3 to 4.8)."""
+    vendor_accounts = _mapped_pairs(account_maps, "vendor_account_id", "psa_account_id")
+    vendor_products = _mapped_pairs(product_maps, "vendor_product_id", "psa_product_id")
+    reconciled = vendor_products.select(pl.col("psa_product_id").alias("product_id")).unique()
+
+    # 4.5: PSA quantity over all contracts; the target line is the largest, ties by contract
+    # then line id as text (a missing id is the empty text, so it sorts first).
+    psa = (
+        lines.join(reconciled, on="product_id", how="semi")
+        .with_columns(pl.col("contract_id", "line_id").fill_null(""))
+        .sort(
+            ["account_id", "product_id", "quantity", "contract_id", "line_id"],
+            descending=[False, False, True, False, False],
+        )
+        .group_by("account_id", "product_id", maintain_order=True)
+        .agg(
+            pl.col("quantity").sum().alias("psa_quantity"),
+            pl.col("contract_id", "line_id", "unit_price", "billing_months", "prorate").first(),
+        )
+        .with_columns(pl.col("contract_id", "line_id").replace("", None))
+    )
+
+    # 4.6: the vendors that could count each (account, product): mapping both, with usage or not.
+    vendor_side = pl.concat(
+        [
+            mapped_usage.select(
+                "vendor",
+                pl.col("psa_account_id").alias("account_id"),
+                pl.col("psa_product_id").alias("product_id"),
+                "quantity",
+            ),
+            psa.select("account_id", "product_id")
+            .join(vendor_accounts, left_on="account_id", right_on="psa_account_id")
+            .join(
+                vendor_products,
+                left_on=["vendor", "product_id"],
+                right_on=["vendor", "psa_product_id"],
+                how="semi",
+            )
+            .select("vendor", "account_id", "product_id", pl.lit(0).cast(QUANTITY).alias("quantity")),
+        ]
+    )
+    vendor = (
+        vendor_side.group_by("account_id", "product_id", "vendor")
+        .agg(pl.col("quantity").sum())
+        .join(with_data.with_columns(has_data=pl.lit(True)), on="vendor", how="left")
+        .with_columns(pl.col("has_data").fill_null(False))
+        .sort(["has_data", "quantity", "vendor"], descending=[True, True, False])
+        .group_by("account_id", "product_id", maintain_order=True)
+        .agg(
+            pl.col("has_data").any().alias("known"),
+            pl.col("quantity").filter("has_data").sum().alias("vendor_quantity"),
+            pl.col("vendor").first(),
+            pl.col("vendor").filter(pl.col("has_data") == pl.col("has_data").any()).sort().alias("vendors"),
+        )
+    )
+
+    prices = catalog.group_by("product_id").agg(
+        pl.col("unit_price").drop_nulls().first().alias("catalog_price"),
+        pl.col("billing_months").drop_nulls().first().alias("catalog_months"),
+    )
+    psa_qty, vendor_qty = pl.col("psa_quantity"), pl.col("vendor_quantity")
+    has_line = psa_qty.is_not_null()
+    card_type = (
+        pl.when(~has_line)
+        .then(pl.lit(CardType.NEW_REVENUE.value))
+        .when(~pl.col("known"))
+        .then(pl.lit(CardType.NO_VENDOR_DATA.value))
+        .when(vendor_qty == psa_qty)
+        .then(pl.lit(CardType.UNCHANGED.value))
+        .when(vendor_qty > psa_qty)
+        .then(pl.lit(CardType.INCREASE.value))
+        .when(vendor_qty == 0)
+        .then(pl.lit(CardType.REMOVAL.value))
+        .otherwise(pl.lit(CardType.DECREASE.value))
+    )
+    cards = (
+        psa.join(vendor, on=["account_id", "product_id"], how="full", coalesce=True)
+        .with_columns(pl.col("known").fill_null(False))
+        # 4.7: no card without a PSA line and without vendor quantity
+        .filter(has_line | (pl.col("known") & (vendor_qty > 0)))
+        .join(prices, on="product_id", how="left")
+        .with_columns(
+            psa_qty.fill_null(pl.lit(0).cast(QUANTITY)),
+            pl.when(pl.col("known")).then(vendor_qty).otherwise(None).alias("vendor_quantity"),
+            pl.when(has_line).then(pl.col("unit_price")).otherwise(pl.col("catalog_price")),
+            pl.when(has_line)
+            .then(pl.col("billing_months"))
+            .otherwise(pl.col("catalog_months"))
+            .alias("billing_months"),
+            card_type.alias("card_type"),
+        )
+        .with_columns((vendor_qty - psa_qty).cast(QUANTITY).alias("change"))
+        .with_columns(
+            monthly_value(pl.col("change"), pl.col("unit_price"), pl.col("billing_months"))
+        )
+        .join(psa_accounts(lines), on="account_id", how="left")
+        .join(psa_products(lines, catalog), on="product_id", how="left")
+        .sort("account_id", "product_id")
+    )
+    return conform(cards, CARDS)

@@ -1,0 +1,143 @@
+"""The frames the engine reads and writes, declared once.
+
+Every connector returns these frames and every engine function takes them; a frame that reaches
+the engine has exactly these columns and types (`conform` makes it so).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import polars as pl
+
+Schema = dict[str, Any]
+"""Column name to Polars data type."""
+
+QUANTITY = pl.Decimal(18, 4)
+"""Quantities and unit prices: exact, four places (DESIGN 4.9)."""
+
+EXACT = pl.Decimal(38, 12)
+"""Working precision for money before its single rounding to cents: wide enough that a product of
+two four-place values divided by a cycle length never lands on the wrong side of a half cent."""
+
+MONEY = pl.Decimal(38, 2)
+
+
+class CardType(StrEnum):
+    NEW_REVENUE = "new_revenue"
+    INCREASE = "increase"
+    DECREASE = "decrease"
+    REMOVAL = "removal"
+    UNCHANGED = "unchanged"
+    NO_VENDOR_DATA = "no_vendor_data"
+
+
+OPEN_TYPES = (CardType.INCREASE, CardType.DECREASE, CardType.REMOVAL, CardType.NEW_REVENUE)
+"""Card types that ask for a decision (DESIGN 4.10)."""
+
+USAGE = {
+    "vendor": pl.String,
+    "distributor": pl.String,
+    "account_id": pl.String,
+    "account_name": pl.String,
+    "product_id": pl.String,
+    "product_name": pl.String,
+    "quantity": QUANTITY,
+    "unit_cost": QUANTITY,
+    "billing_term": pl.String,
+    "status": pl.String,
+}
+"""Vendor usage: one row per vendor, vendor account and vendor product (ids are the vendor's)."""
+
+PSA_LINES = {
+    "account_id": pl.String,
+    "account_name": pl.String,
+    "contract_id": pl.String,
+    "contract_name": pl.String,
+    "product_id": pl.String,
+    "product_name": pl.String,
+    "line_id": pl.String,
+    "quantity": QUANTITY,
+    "unit_price": QUANTITY,
+    "unit_cost": QUANTITY,
+    "prorate": pl.Boolean,
+    "billing_months": pl.Int32,
+}
+"""PSA agreement lines: one row per contract line."""
+
+ACCOUNT_MAP = {
+    "vendor": pl.String,
+    "vendor_account_id": pl.String,
+    "psa_account_id": pl.String,
+    "excluded": pl.Boolean,
+    "reason": pl.String,
+    "auto": pl.Boolean,
+}
+"""Account maps: one row per vendor and vendor account; excluded rows have no PSA account;
+`auto` marks a map made by exact name (DESIGN 4.1)."""
+
+PRODUCT_MAP = {
+    "vendor": pl.String,
+    "vendor_product_id": pl.String,
+    "psa_product_id": pl.String,
+    "excluded": pl.Boolean,
+    "reason": pl.String,
+    "auto": pl.Boolean,
+}
+"""Product maps: one row per vendor and vendor product (SKU)."""
+
+CATALOG = {
+    "product_id": pl.String,
+    "product_name": pl.String,
+    "unit_price": QUANTITY,
+    "unit_cost": QUANTITY,
+    "billing_months": pl.Int32,
+}
+"""The PSA's product catalogue: one row per PSA product, with its list price."""
+
+CARDS = {
+    "account_id": pl.String,
+    "account_name": pl.String,
+    "product_id": pl.String,
+    "product_name": pl.String,
+    "contract_id": pl.String,
+    "line_id": pl.String,
+    "psa_quantity": QUANTITY,
+    "vendor_quantity": QUANTITY,
+    "change": QUANTITY,
+    "card_type": pl.String,
+    "unit_price": QUANTITY,
+    "billing_months": pl.Int32,
+    "prorate": pl.Boolean,
+    "monthly_value": MONEY,
+    "vendor": pl.String,
+    "vendors": pl.List(pl.String),
+}
+"""Service cards: one row per PSA account and PSA product. `vendor_quantity` and `change` are
+null where there is no vendor data; `monthly_value` is already rounded to cents."""
+
+UNMAPPED = {
+    "kind": pl.String,
+    "vendor": pl.String,
+    "vendor_id": pl.String,
+    "vendor_name": pl.String,
+    "quantity": QUANTITY,
+}
+"""Unmapped items: one row per vendor account or vendor product with neither a map nor an
+exclusion; `quantity` is all the active usage reported for it."""
+
+
+def conform(frame: pl.DataFrame | pl.LazyFrame, schema: Schema) -> pl.LazyFrame:
+    """Give back `frame` with exactly the columns of `schema`, missing ones as nulls, cast."""
+    lazy = frame.lazy()
+    present = set(lazy.collect_schema().names())
+    return lazy.select(
+        (pl.col(name) if name in present else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in schema.items()
+    )
+
+
+def empty(schema: Schema) -> pl.DataFrame:
+    """Give back a frame with no rows and the columns of `schema`."""
+    return pl.DataFrame(schema=schema)
