@@ -11,7 +11,9 @@ from engine.schema import ACCOUNT_MAP, PRODUCT_MAP, QUANTITY, UNMAPPED
 
 def normalised(name: pl.Expr) -> pl.Expr:
     """Give back the name trimmed, inner whitespace collapsed and case-folded (DESIGN 4.1)."""
-    return name.str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
+    # Upper then lower case-folds where lower alone does not: "Straße" and "STRASSE" match.
+    folded = name.str.to_uppercase().str.to_lowercase()
+    return folded.str.replace_all(r"\s+", " ").str.strip_chars()
 
 
 def active_usage(usage: pl.LazyFrame) -> pl.LazyFrame:
