@@ -25,6 +25,7 @@ from engine.schema import (
     QUANTITY,
     USAGE,
     CardType,
+    Schema,
     conform,
 )
 
@@ -35,6 +36,9 @@ Frame = pl.DataFrame | pl.LazyFrame
 class Reconciliation:
     cards: pl.DataFrame
     """CARDS, sorted by account_id then product_id."""
+    card_vendors: pl.DataFrame
+    """One row per card and vendor that maps both its account and product: the vendor's
+    quantity and whether it has data. The vendor filter matches a card through these rows."""
     unmapped: pl.DataFrame
     """UNMAPPED, sorted by kind, vendor, vendor_id."""
     auto_account_maps: pl.DataFrame
@@ -67,8 +71,10 @@ def reconcile(
     if auto_map:
         auto_accounts, auto_products = pl.collect_all(
             [
-                auto_account_maps(usage_lf, accounts_lf, lines),
-                auto_product_maps(usage_lf, products_lf, lines, catalog_lf),
+                auto_account_maps(usage_lf, accounts_lf, lines).sort("vendor", "vendor_account_id"),
+                auto_product_maps(usage_lf, products_lf, lines, catalog_lf).sort(
+                    "vendor", "vendor_product_id"
+                ),
             ]
         )
     else:
@@ -80,15 +86,27 @@ def reconcile(
     if vendors_with_data is None:
         with_data = usage_lf.select(pl.col("vendor").unique())
     else:
-        with_data = pl.LazyFrame({"vendor": sorted(set(vendors_with_data))}, schema={"vendor": pl.String})
+        with_data = pl.LazyFrame(
+            {"vendor": sorted(set(vendors_with_data))}, schema={"vendor": pl.String}
+        )
 
     resolved = resolve_usage(usage_lf, accounts_lf, products_lf)
-    cards_lf = _cards(lines, resolved.mapped, accounts_lf, products_lf, catalog_lf, with_data)
-    cards, unmapped = pl.collect_all([cards_lf, resolved.unmapped])
-    return Reconciliation(cards, unmapped, auto_accounts, auto_products)
+    psa = _psa_side(lines, products_lf)
+    per_vendor = _per_vendor(psa, resolved.mapped, accounts_lf, products_lf, with_data)
+    cards_lf = _cards(psa, per_vendor, lines, catalog_lf)
+    cards, card_vendors, unmapped = pl.collect_all(
+        [
+            cards_lf,
+            per_vendor.join(cards_lf, on=["account_id", "product_id"], how="semi")
+            .select("account_id", "product_id", "vendor", "quantity", "has_data")
+            .sort("account_id", "product_id", "vendor"),
+            resolved.unmapped,
+        ]
+    )
+    return Reconciliation(cards, card_vendors, unmapped, auto_accounts, auto_products)
 
 
-def _or_empty(frame: Frame | None, schema: dict[str, pl.DataType]) -> Frame:
+def _or_empty(frame: Frame | None, schema: Schema) -> Frame:
     return pl.DataFrame(schema=schema) if frame is None else frame
 
 
@@ -102,22 +120,19 @@ def _mapped_pairs(maps: pl.LazyFrame, map_id: str, psa_id: str) -> pl.LazyFrame:
     )
 
 
-def _cards(
-    lines: pl.LazyFrame,
-    mapped_usage: pl.LazyFrame,
-    account_maps: pl.LazyFrame,
-    product_maps: pl.LazyFrame,
-    catalog: pl.LazyFrame,
-    with_data: pl.LazyFrame,
-) -> pl.LazyFrame:
-    """Give back the cards, one row per PSA account and PSA product (DESIGN 4.3 to 4.8)."""
-    vendor_accounts = _mapped_pairs(account_maps, "vendor_account_id", "psa_account_id")
-    vendor_products = _mapped_pairs(product_maps, "vendor_product_id", "psa_product_id")
-    reconciled = vendor_products.select(pl.col("psa_product_id").alias("product_id")).unique()
+def _psa_side(lines: pl.LazyFrame, product_maps: pl.LazyFrame) -> pl.LazyFrame:
+    """Give back one row per PSA account and reconciled product: its PSA quantity over all
+    contracts and its target line's contract, line, price, cycle and proration (DESIGN 4.4, 4.5).
 
-    # 4.5: PSA quantity over all contracts; the target line is the largest, ties by contract
-    # then line id as text (a missing id is the empty text, so it sorts first).
-    psa = (
+    The target line is the largest; ties go to the smallest contract id, then line id, as text
+    (a missing id is the empty text, so it sorts first).
+    """
+    reconciled = (
+        _mapped_pairs(product_maps, "vendor_product_id", "psa_product_id")
+        .select(pl.col("psa_product_id").alias("product_id"))
+        .unique()
+    )
+    return (
         lines.join(reconciled, on="product_id", how="semi")
         .with_columns(pl.col("contract_id", "line_id").fill_null(""))
         .sort(
@@ -132,39 +147,58 @@ def _cards(
         .with_columns(pl.col("contract_id", "line_id").replace("", None))
     )
 
-    # 4.6: the vendors that could count each (account, product): mapping both, with usage or not.
-    vendor_side = pl.concat(
-        [
-            mapped_usage.select(
-                "vendor",
-                pl.col("psa_account_id").alias("account_id"),
-                pl.col("psa_product_id").alias("product_id"),
-                "quantity",
-            ),
-            psa.select("account_id", "product_id")
-            .join(vendor_accounts, left_on="account_id", right_on="psa_account_id")
-            .join(
-                vendor_products,
-                left_on=["vendor", "product_id"],
-                right_on=["vendor", "psa_product_id"],
-                how="semi",
-            )
-            .select("vendor", "account_id", "product_id", pl.lit(0).cast(QUANTITY).alias("quantity")),
-        ]
+
+def _per_vendor(
+    psa: pl.LazyFrame,
+    mapped_usage: pl.LazyFrame,
+    account_maps: pl.LazyFrame,
+    product_maps: pl.LazyFrame,
+    with_data: pl.LazyFrame,
+) -> pl.LazyFrame:
+    """Give back one row per (account, product, vendor) where the vendor maps some vendor
+    account to the account and some vendor product to the product: its mapped usage (0 if none)
+    and whether it has data in this reconciliation (DESIGN 4.3 and 4.6)."""
+    vendor_accounts = _mapped_pairs(account_maps, "vendor_account_id", "psa_account_id")
+    vendor_products = _mapped_pairs(product_maps, "vendor_product_id", "psa_product_id")
+    zero = pl.lit(0).cast(QUANTITY).alias("quantity")
+    known_without_usage = (
+        psa.select("account_id", "product_id")
+        .join(vendor_accounts, left_on="account_id", right_on="psa_account_id")
+        .join(
+            vendor_products,
+            left_on=["vendor", "product_id"],
+            right_on=["vendor", "psa_product_id"],
+            how="semi",
+        )
+        .select("vendor", "account_id", "product_id", zero)
     )
-    vendor = (
-        vendor_side.group_by("account_id", "product_id", "vendor")
+    with_usage = mapped_usage.select(
+        "vendor",
+        pl.col("psa_account_id").alias("account_id"),
+        pl.col("psa_product_id").alias("product_id"),
+        "quantity",
+    )
+    return (
+        pl.concat([with_usage, known_without_usage])
+        .group_by("account_id", "product_id", "vendor")
         .agg(pl.col("quantity").sum())
         .join(with_data.with_columns(has_data=pl.lit(True)), on="vendor", how="left")
         .with_columns(pl.col("has_data").fill_null(False))
-        .sort(["has_data", "quantity", "vendor"], descending=[True, True, False])
-        .group_by("account_id", "product_id", maintain_order=True)
-        .agg(
-            pl.col("has_data").any().alias("known"),
-            pl.col("quantity").filter("has_data").sum().alias("vendor_quantity"),
-            pl.col("vendor").first(),
-            pl.col("vendor").filter(pl.col("has_data") == pl.col("has_data").any()).sort().alias("vendors"),
-        )
+    )
+
+
+def _cards(
+    psa: pl.LazyFrame, per_vendor: pl.LazyFrame, lines: pl.LazyFrame, catalog: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Give back the cards, one row per PSA account and PSA product (DESIGN 4.6 to 4.8)."""
+    # The card's vendor contributes most of its quantity (ties: first by name), preferring
+    # vendors with data so that a vendor whose file is missing does not name a known card.
+    vendor = per_vendor.group_by("account_id", "product_id").agg(
+        pl.col("has_data").any().alias("known"),
+        pl.col("quantity").filter("has_data").sum().alias("vendor_quantity"),
+        pl.col("vendor")
+        .sort_by(["has_data", "quantity", "vendor"], descending=[True, True, False])
+        .first(),
     )
 
     prices = catalog.group_by("product_id").agg(

@@ -58,12 +58,11 @@ def psa_products(psa_lines: pl.LazyFrame, catalog: pl.LazyFrame) -> pl.LazyFrame
     """
     from_lines = psa_lines.group_by("product_id").agg(pl.col("product_name").min())
     from_catalog = catalog.group_by("product_id").agg(pl.col("product_name").min())
-    return (
-        from_lines.join(from_catalog, on="product_id", how="full", coalesce=True, suffix="_cat")
-        .select(
-            "product_id",
-            pl.coalesce("product_name_cat", "product_name").alias("product_name"),
-        )
+    return from_lines.join(
+        from_catalog, on="product_id", how="full", coalesce=True, suffix="_cat"
+    ).select(
+        "product_id",
+        pl.coalesce("product_name_cat", "product_name").alias("product_name"),
     )
 
 

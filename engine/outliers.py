@@ -20,7 +20,9 @@ def flag_outliers(
     """Give back `cards` with `flagged`: |change| ≥ max(N, R × the account's PSA quantity over
     reconciled products). A 5-seat account at +50 is flagged; a 500-seat one is not."""
     account_total = pl.col("psa_quantity").cast(EXACT).sum().over("account_id")
-    threshold = pl.max_horizontal(pl.lit(min_change).cast(EXACT), account_total * pl.lit(ratio).cast(EXACT))
+    threshold = pl.max_horizontal(
+        pl.lit(min_change).cast(EXACT), account_total * pl.lit(ratio).cast(EXACT)
+    )
     return cards.with_columns(
         (pl.col("change").cast(EXACT).abs() >= threshold).fill_null(False).alias("flagged")
     )

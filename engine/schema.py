@@ -112,7 +112,6 @@ CARDS = {
     "prorate": pl.Boolean,
     "monthly_value": MONEY,
     "vendor": pl.String,
-    "vendors": pl.List(pl.String),
 }
 """Service cards: one row per PSA account and PSA product. `vendor_quantity` and `change` are
 null where there is no vendor data; `monthly_value` is already rounded to cents."""
