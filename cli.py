@@ -117,7 +117,8 @@ def reconcile_command(
 def run_summary(result: Reconciliation) -> str:
     """Give back the few lines printed after a reconcile: cards per type, unmapped, net value."""
     types = Counter(result.cards.get_column("card_type").to_list())
-    shown = ", ".join(f"{types[t.value]} {t.value}" for t in CardType if types[t.value])
+    order = (*OPEN_TYPES, CardType.UNCHANGED, CardType.NO_VENDOR_DATA)
+    shown = ", ".join(f"{types[t.value]} {t.value}" for t in order if types[t.value])
     kinds = Counter(result.unmapped.get_column("kind").to_list())
     open_cards = result.cards.filter(pl.col("card_type").is_in([t.value for t in OPEN_TYPES]))
     net = open_cards.get_column("monthly_value").sum() or 0

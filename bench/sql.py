@@ -88,15 +88,16 @@ JOIN account_lookup AS a ON a.vendor = u.vendor AND a.vendor_id = u.account_id
 JOIN product_lookup AS p ON p.vendor = u.vendor AND p.vendor_id = u.product_id
 WHERE a.psa_id IS NOT NULL AND p.psa_id IS NOT NULL;
 
--- One row per vendor and PSA account (product) it maps something to. As in the engine
--- (`_mapped_pairs`), excluded rows are dropped *before* the first row per vendor item is taken:
--- unlike the lookup above, a later row can map an item whose first row excludes it.
+-- One row per vendor and PSA account (product) it maps something to; as for usage, the first
+-- map row of a vendor item decides, and an excluded one maps to nothing.
 CREATE TABLE account_pairs AS SELECT DISTINCT vendor, psa_id FROM (
-    FROM account_maps WHERE NOT excluded AND psa_id IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY vendor, vendor_id ORDER BY position) = 1);
+    FROM account_maps
+    QUALIFY row_number() OVER (PARTITION BY vendor, vendor_id ORDER BY position) = 1)
+WHERE NOT excluded AND psa_id IS NOT NULL;
 CREATE TABLE product_pairs AS SELECT DISTINCT vendor, psa_id FROM (
-    FROM product_maps WHERE NOT excluded AND psa_id IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY vendor, vendor_id ORDER BY position) = 1);
+    FROM product_maps
+    QUALIFY row_number() OVER (PARTITION BY vendor, vendor_id ORDER BY position) = 1)
+WHERE NOT excluded AND psa_id IS NOT NULL;
 """
 
 CARDS = r"""

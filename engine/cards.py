@@ -112,9 +112,11 @@ def _or_empty(frame: Frame | None, schema: Schema) -> Frame:
 
 def _mapped_pairs(maps: pl.LazyFrame, map_id: str, psa_id: str) -> pl.LazyFrame:
     """Give back one row per vendor and PSA id that the vendor maps something to."""
+    # The first row of a vendor item decides, as it does for usage (`resolve_usage`): a later
+    # row must not make a vendor count an account whose usage it ignores as excluded.
     return (
-        maps.filter(~pl.col("excluded").fill_null(False) & pl.col(psa_id).is_not_null())
-        .unique(["vendor", map_id], keep="first")
+        maps.unique(["vendor", map_id], keep="first", maintain_order=True)
+        .filter(~pl.col("excluded").fill_null(False) & pl.col(psa_id).is_not_null())
         .select("vendor", psa_id)
         .unique()
     )

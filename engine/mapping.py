@@ -145,7 +145,7 @@ class ResolvedUsage:
 
 def _map_lookup(maps: pl.LazyFrame, map_id: str, psa_id: str, flag: str) -> pl.LazyFrame:
     """Give back one row per (vendor, vendor id) of the maps: the PSA id, or null if excluded."""
-    return maps.unique(["vendor", map_id], keep="first").select(
+    return maps.unique(["vendor", map_id], keep="first", maintain_order=True).select(
         "vendor",
         map_id,
         pl.when(pl.col("excluded").fill_null(False))

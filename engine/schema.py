@@ -36,7 +36,7 @@ class CardType(StrEnum):
 OPEN_TYPES = (CardType.INCREASE, CardType.DECREASE, CardType.REMOVAL, CardType.NEW_REVENUE)
 """Card types that ask for a decision (DESIGN 4.10)."""
 
-USAGE = {
+USAGE: Schema = {
     "vendor": pl.String,
     "distributor": pl.String,
     "account_id": pl.String,
@@ -50,7 +50,7 @@ USAGE = {
 }
 """Vendor usage: one row per vendor, vendor account and vendor product (ids are the vendor's)."""
 
-PSA_LINES = {
+PSA_LINES: Schema = {
     "account_id": pl.String,
     "account_name": pl.String,
     "contract_id": pl.String,
@@ -66,7 +66,7 @@ PSA_LINES = {
 }
 """PSA agreement lines: one row per contract line."""
 
-ACCOUNT_MAP = {
+ACCOUNT_MAP: Schema = {
     "vendor": pl.String,
     "vendor_account_id": pl.String,
     "psa_account_id": pl.String,
@@ -77,7 +77,7 @@ ACCOUNT_MAP = {
 """Account maps: one row per vendor and vendor account; excluded rows have no PSA account;
 `auto` marks a map made by exact name (DESIGN 4.1)."""
 
-PRODUCT_MAP = {
+PRODUCT_MAP: Schema = {
     "vendor": pl.String,
     "vendor_product_id": pl.String,
     "psa_product_id": pl.String,
@@ -87,7 +87,7 @@ PRODUCT_MAP = {
 }
 """Product maps: one row per vendor and vendor product (SKU)."""
 
-CATALOG = {
+CATALOG: Schema = {
     "product_id": pl.String,
     "product_name": pl.String,
     "unit_price": QUANTITY,
@@ -96,7 +96,7 @@ CATALOG = {
 }
 """The PSA's product catalogue: one row per PSA product, with its list price."""
 
-CARDS = {
+CARDS: Schema = {
     "account_id": pl.String,
     "account_name": pl.String,
     "product_id": pl.String,
@@ -116,7 +116,7 @@ CARDS = {
 """Service cards: one row per PSA account and PSA product. `vendor_quantity` and `change` are
 null where there is no vendor data; `monthly_value` is already rounded to cents."""
 
-UNMAPPED = {
+UNMAPPED: Schema = {
     "kind": pl.String,
     "vendor": pl.String,
     "vendor_id": pl.String,

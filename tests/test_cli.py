@@ -23,8 +23,10 @@ def test_writes_the_open_cards_to_stdout_sorted_and_summarises_on_stderr() -> No
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == (MONTH / "expected-cards.csv").read_text()
-    assert "1 increase" not in result.stderr  # two increases in this month
-    assert "cards: 2 increase, 2 decrease, 1 removal, 1 new_revenue" in result.stderr
+    assert (
+        "cards: 2 increase, 2 decrease, 1 removal, 1 new_revenue, 2 unchanged, 1 no_vendor_data"
+        in result.stderr
+    )
     assert "unmapped: 1 accounts, 1 products" in result.stderr
     assert "net monthly value of open cards: -151.00 USD" in result.stderr
 
@@ -72,14 +74,16 @@ def test_vendor_and_explicit_columns_read_a_portal_export(tmp_path: Path) -> Non
     export.write_text("Org,Seat count,Plan\nAcme Corp,18,DATTO-SAAS\n")
     result = run_trueup(
         "reconcile",
-        *MONTH_ARGS,
+        "--psa", MONTH / "psa.csv",
+        "--account-map", MONTH / "account-map.csv",
+        "--product-map", MONTH / "product-map.csv",
         "--usage", export,
         "--vendor", "datto",
         "--columns", "account_name=Org,quantity=Seat count,product_id=Plan",
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
-    # Acme's Datto tenant is mapped by id d-acme; this export has names only, so it auto-maps.
+    # The export has names only: "Acme Corp" is its id too, and it maps by exact name.
     assert (
         "100,Acme Corp,SAAS-BACKUP,Microsoft 365 Backup,AG-1,L9,20,18,-2,decrease,3.00,-6.00"
         in result.stdout

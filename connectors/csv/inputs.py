@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from connectors.csv import Imported, read_catalog, read_map, read_psa, read_usage
-from engine.schema import ACCOUNT_MAP, PRODUCT_MAP, USAGE
+from engine.schema import ACCOUNT_MAP, PRODUCT_MAP, USAGE, Schema
 from errors import InputError, Problem
 
 Upload = tuple[str, bytes]
@@ -79,9 +79,13 @@ def read_inputs(
         source, name = _source(ref)
         result = keep(read_map(source, name=name))
         if expected is not None and result.kind != expected:
-            flag = "--account-map" if result.kind == "account" else "--product-map"
+            flag, article = (
+                ("--account-map", "an") if result.kind == "account" else ("--product-map", "a")
+            )
             raise InputError(
-                Problem(name, None, None, f"this is an {result.kind} map; give it with {flag}")
+                Problem(
+                    name, None, None, f"this is {article} {result.kind} map; give it with {flag}"
+                )
             )
         by_kind[result.kind].append(result.frame)
     catalog_frame = None
@@ -99,5 +103,5 @@ def read_inputs(
     )
 
 
-def _concat(frames: list[pl.DataFrame], schema: dict) -> pl.DataFrame:
+def _concat(frames: list[pl.DataFrame], schema: Schema) -> pl.DataFrame:
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)

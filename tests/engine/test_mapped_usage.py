@@ -213,3 +213,30 @@ def test_one_name_at_two_vendors_maps_at_both_and_adds_up(pax8, sherweb, vendor)
         ("pax8", Decimal(pax8), True),
         ("sherweb", Decimal(sherweb), True),
     ]
+
+
+def test_regression_a_later_map_row_does_not_revive_an_excluded_vendor_account() -> None:
+    """Usage followed the first map row (excluded) while the 'known' rule took the later row,
+    so a billed line became a removal instead of having no vendor data."""
+    from decimal import Decimal
+
+    import polars as pl
+
+    from engine import reconcile
+
+    psa = pl.DataFrame(
+        {"account_id": ["1"], "product_id": ["P"], "product_name": ["M365"], "quantity": [Decimal(5)]}
+    )
+    usage = pl.DataFrame(
+        {"vendor": ["v1"], "account_id": ["a1"], "account_name": ["x"], "product_id": ["s1"],
+         "product_name": ["y"], "quantity": [Decimal(4)]}
+    )  # fmt: skip
+    accounts = pl.DataFrame(
+        {"vendor": ["v1", "v1"], "vendor_account_id": ["a1", "a1"],
+         "psa_account_id": [None, "1"], "excluded": [True, False]}
+    )  # fmt: skip
+    products = pl.DataFrame(
+        {"vendor": ["v1"], "vendor_product_id": ["s1"], "psa_product_id": ["P"]}
+    )
+    cards = reconcile(psa, usage, accounts, products, auto_map=False).cards
+    assert cards.get_column("card_type").to_list() == ["no_vendor_data"]
