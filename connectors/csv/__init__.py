@@ -15,7 +15,7 @@ from connectors.csv.headers import Columns, parse_columns, require, resolve
 from connectors.csv.maps import map_frame, map_kind
 from connectors.csv.maps import required as map_required
 from connectors.csv.psa import CATALOG_REQUIRED, LINES_REQUIRED, catalog_frame, lines_frame
-from connectors.csv.reader import Source, Table, read_table
+from connectors.csv.reader import Source, read_table
 from connectors.csv.usage import REQUIRED as USAGE_REQUIRED
 from connectors.csv.usage import usage_frame
 
@@ -59,10 +59,8 @@ def read_usage(
 
     `vendor` fills the rows with no vendor cell (or all rows, when there is no vendor column).
     """
-    table, found, text = _open(source, "usage", USAGE_REQUIRED, name, sheet, columns)
-    frame, warnings = usage_frame(
-        table.name, text, found, vendor=vendor, decimal_comma=decimal_comma
-    )
+    file, found, text = _open(source, "usage", USAGE_REQUIRED, name, sheet, columns)
+    frame, warnings = usage_frame(file, text, found, vendor=vendor, decimal_comma=decimal_comma)
     return _imported(frame, "usage", found, warnings, text)
 
 
@@ -75,8 +73,8 @@ def read_psa(
     sheet: str | None = None,
 ) -> Imported:
     """Give back a PSA export as a PSA_LINES frame: one row per contract line."""
-    table, found, text = _open(source, "psa", LINES_REQUIRED, name, sheet, columns)
-    frame, warnings = lines_frame(table.name, text, found, decimal_comma=decimal_comma)
+    file, found, text = _open(source, "psa", LINES_REQUIRED, name, sheet, columns)
+    frame, warnings = lines_frame(file, text, found, decimal_comma=decimal_comma)
     return _imported(frame, "psa", found, warnings, text)
 
 
@@ -89,8 +87,8 @@ def read_catalog(
     sheet: str | None = None,
 ) -> Imported:
     """Give back a product catalogue as a CATALOG frame: one row per product of the file."""
-    table, found, text = _open(source, "catalog", CATALOG_REQUIRED, name, sheet, columns)
-    frame, warnings = catalog_frame(table.name, text, found, decimal_comma=decimal_comma)
+    file, found, text = _open(source, "catalog", CATALOG_REQUIRED, name, sheet, columns)
+    frame, warnings = catalog_frame(file, text, found, decimal_comma=decimal_comma)
     return _imported(frame, "catalog", found, warnings, text)
 
 
@@ -120,13 +118,17 @@ def _open(
     name: str | None,
     sheet: str | None,
     columns: dict[str, str] | None,
-) -> tuple[Table, Columns, pl.DataFrame]:
+) -> tuple[str, Columns, pl.DataFrame]:
+    # Only the name leaves: the raw table is as large as the file, and dropping it here frees
+    # it before the values are read.
     table = read_table(source, name=name, sheet=sheet)
     found = resolve(table.name, table.headers, kind, columns)
     require(table.name, found, required)
-    text = cells.text_cells(table, found)
+    # One chunk per column: columns chunked differently are realigned (copied) by every later
+    # step, which costs more than one copy here.
+    text = cells.text_cells(table, found).rechunk()
     cells.require_rows(table.name, text)
-    return table, found, text
+    return table.name, found, text
 
 
 def _imported(

@@ -33,11 +33,18 @@ def text_cells(table: Table, columns: Columns) -> pl.DataFrame:
     An empty or all-whitespace cell is null. A row is blank when every cell is empty, including
     cells of columns no field is read from.
     """
-    fields = {
-        field: _trimmed(pl.col(f"c{position}")).alias(field)
-        for field, position in columns.positions.items()
-    }
-    cells = table.frame.select(pl.col("row").cast(pl.Int64), *fields.values())
+    fields = {field: pl.col(f"c{position}") for field, position in columns.positions.items()}
+    # Trimming copies a column; most columns of a real export need none, so ask first.
+    untidy = table.frame.select(
+        _untidy(cell).any().alias(field) for field, cell in fields.items()
+    ).row(0, named=True)
+    cells = table.frame.select(
+        pl.col("row").cast(pl.Int64),
+        *(
+            (_trimmed(cell) if untidy[field] else cell).alias(field)
+            for field, cell in fields.items()
+        ),
+    )
     blank = pl.all_horizontal(pl.col(field).is_null() for field in fields)
     candidates = cells.select(blank).to_series()
     if not candidates.any():
@@ -52,6 +59,13 @@ def text_cells(table: Table, columns: Columns) -> pl.DataFrame:
         filled = rest.filter("text")["row"].cast(pl.Int64)
         return cells.filter(blank.not_() | pl.col("row").is_in(filled.implode()))
     return cells.filter(blank.not_())
+
+
+def _untidy(cell: pl.Expr) -> pl.Expr:
+    """Give back whether a cell is empty or has whitespace around it (a length comparison is
+    twice as fast as a regular expression here)."""
+    length = cell.str.len_bytes()
+    return (length == 0) | (cell.str.strip_chars().str.len_bytes() != length)
 
 
 def _trimmed(cell: pl.Expr) -> pl.Expr:
@@ -136,8 +150,12 @@ def problems(columns: Columns, evaluated: pl.DataFrame, checks: list[Check]) -> 
     """Give back the problems the checks found in an `evaluate`d frame (a PROBLEMS frame)."""
     if not checks:
         return pl.DataFrame(schema=PROBLEMS)
-    bad = evaluated.filter(pl.any_horizontal(pl.col(r"^failed:\d+$")))
+    failed = pl.any_horizontal(pl.col(r"^failed:\d+$"))
     found = [pl.DataFrame(schema=PROBLEMS)]
+    # Most files are clean: asking first spares a filter that costs as much as the file.
+    if not evaluated.select(failed.any()).item():
+        return found[0]
+    bad = evaluated.filter(failed)
     for i, check in enumerate(checks):
         position = columns.positions.get(check.field, -1) if check.field else -1
         column = columns.header(check.field) if check.field and position >= 0 else None

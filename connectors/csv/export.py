@@ -25,8 +25,11 @@ UNMAPPED_COLUMNS = ("kind", "vendor", "vendor_id", "vendor_name", "quantity")
 
 
 def plain_decimal(column: str) -> pl.Expr:
-    """Give back a decimal column as text without trailing zeros (`12`, `12.5`)."""
-    return pl.col(column).cast(pl.String).str.replace(r"0+$", "").str.replace(r"\.$", "")
+    """Give back a decimal column as text without trailing zeros (`12`, `12.5`).
+
+    A decimal's text always has its point (`12.0000`), so stripping zeros stops there.
+    """
+    return pl.col(column).cast(pl.String).str.strip_chars_end("0").str.strip_chars_end(".")
 
 
 def price_text(column: str) -> pl.Expr:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from connectors.csv import Imported, read_catalog, read_map, read_psa, read_usage
 from engine.schema import ACCOUNT_MAP, PRODUCT_MAP, USAGE, Schema
 from errors import InputError, Problem
+
+READERS = 4
+"""Files read at once."""
 
 Upload = tuple[str, bytes]
 """A file as it arrives through a browser: its name and its bytes."""
@@ -52,32 +57,37 @@ def read_inputs(
     `maps` pairs each map file with the kind it must be ("account", "product") or None to
     take whichever its columns say.
     """
-    imported: list[Imported] = []
-
-    def keep(result: Imported) -> Imported:
-        imported.append(result)
-        return result
-
-    source, name = _source(psa)
-    psa_file = keep(read_psa(source, name=name, columns=psa_columns, decimal_comma=decimal_comma))
-    usage_frames = []
-    for ref in usage:
-        source, name = _source(ref)
-        usage_frames.append(
-            keep(
-                read_usage(
-                    source,
-                    name=name,
-                    vendor=vendor,
-                    columns=usage_columns,
-                    decimal_comma=decimal_comma,
-                )
-            ).frame
+    # Files are read side by side: Polars releases the GIL, so a second core is not idle
+    # while the other file's cells are checked. Results are taken in the order given, so the
+    # first bad file named is the one reported.
+    with ThreadPoolExecutor(max_workers=READERS) as pool:
+        psa_job = pool.submit(
+            _read, read_psa, psa, columns=psa_columns, decimal_comma=decimal_comma
         )
+        usage_jobs = [
+            pool.submit(
+                _read,
+                read_usage,
+                ref,
+                vendor=vendor,
+                columns=usage_columns,
+                decimal_comma=decimal_comma,
+            )
+            for ref in usage
+        ]
+        map_jobs = [(pool.submit(_read, read_map, ref), expected) for ref, expected in maps]
+        catalog_job = (
+            pool.submit(_read, read_catalog, catalog, decimal_comma=decimal_comma)
+            if catalog is not None
+            else None
+        )
+        psa_file = psa_job.result()
+        usage_files = [job.result() for job in usage_jobs]
+        map_files = [(job.result(), expected) for job, expected in map_jobs]
+        catalog_file = catalog_job.result() if catalog_job else None
+
     by_kind: dict[str, list[pl.DataFrame]] = {"account": [], "product": []}
-    for ref, expected in maps:
-        source, name = _source(ref)
-        result = keep(read_map(source, name=name))
+    for (result, name), expected in map_files:
         if expected is not None and result.kind != expected:
             flag, article = (
                 ("--account-map", "an") if result.kind == "account" else ("--product-map", "a")
@@ -88,19 +98,25 @@ def read_inputs(
                 )
             )
         by_kind[result.kind].append(result.frame)
-    catalog_frame = None
-    if catalog is not None:
-        source, name = _source(catalog)
-        catalog_frame = keep(read_catalog(source, name=name, decimal_comma=decimal_comma)).frame
 
+    imported = [psa_file, *usage_files, *(m for m, _ in map_files)]
+    if catalog_file:
+        imported.append(catalog_file)
     return Inputs(
-        psa_lines=psa_file.frame,
-        usage=pl.concat(usage_frames) if usage_frames else pl.DataFrame(schema=USAGE),
+        psa_lines=psa_file[0].frame,
+        usage=pl.concat([f.frame for f, _ in usage_files])
+        if usage_files
+        else pl.DataFrame(schema=USAGE),
         account_maps=_concat(by_kind["account"], ACCOUNT_MAP),
         product_maps=_concat(by_kind["product"], PRODUCT_MAP),
-        catalog=catalog_frame,
-        warnings=[w for result in imported for w in result.warnings],
+        catalog=catalog_file[0].frame if catalog_file else None,
+        warnings=[w for result, _ in imported for w in result.warnings],
     )
+
+
+def _read(reader: Callable[..., Imported], ref: FileRef, **options: Any) -> tuple[Imported, str]:
+    source, name = _source(ref)
+    return reader(source, name=name, **options), name
 
 
 def _concat(frames: list[pl.DataFrame], schema: Schema) -> pl.DataFrame:

@@ -105,9 +105,9 @@ def _frame(
 
 
 def _cycle_warning(evaluated: pl.DataFrame) -> list[str]:
-    unknown = evaluated.filter(value("unknown_cycle"))
-    if unknown.height == 0:
+    if not evaluated["value:unknown_cycle"].any():
         return []
+    unknown = evaluated.filter(value("unknown_cycle"))
     shown = unknown["billing_cycle"].unique(maintain_order=True).head(3).to_list()
     examples = ", ".join(f'"{cycle}"' for cycle in shown)
     rows = "1 row has" if unknown.height == 1 else f"{unknown.height} rows have"

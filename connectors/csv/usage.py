@@ -60,9 +60,9 @@ FIRST = ["account_name", "product_name", "unit_cost"]
 
 
 def _added_up(evaluated: pl.DataFrame, columns: Columns) -> pl.DataFrame:
-    """Give back one row per key, in the order keys first appear.
+    """Give back one row per key: the keys that appear once in file order, then the others.
 
-    Most keys appear once; only the rows of repeated keys go through the (costly) group-by.
+    Only the rows of repeated keys go through the (costly) group-by.
     """
     texts = cells.present(columns, "distributor", "billing_term", "status")
     rows = evaluated.select("row", *(value(f).alias(f) for f in [*KEY, *FIRST, "quantity"]), *texts)
@@ -79,7 +79,7 @@ def _added_up(evaluated: pl.DataFrame, columns: Columns) -> pl.DataFrame:
         return conform(rows, USAGE).collect()
     once = rows.filter(repeated.not_())
     added = pl.concat([once, _group(rows.filter(repeated), texts)], how="diagonal")
-    return conform(added.sort("row"), USAGE).collect()
+    return conform(added, USAGE).collect()
 
 
 def _group(rows: pl.DataFrame, texts: list[str]) -> pl.DataFrame:
