@@ -203,10 +203,16 @@ def _cards(
         .first(),
     )
 
-    prices = catalog.group_by("product_id").agg(
-        pl.col("unit_price").drop_nulls().first().alias("catalog_price"),
-        pl.col("billing_months").drop_nulls().first().alias("catalog_months"),
+    prices = (
+        catalog.group_by("product_id")
+        .agg(
+            pl.col("unit_price").drop_nulls().first(),
+            pl.col("billing_months").drop_nulls().first(),
+        )
+        .collect()
     )
+    accounts = psa_accounts(lines).collect()
+    products = psa_products(lines, catalog).collect()
     psa_qty, vendor_qty = pl.col("psa_quantity"), pl.col("vendor_quantity")
     has_line = psa_qty.is_not_null()
     card_type = (
@@ -227,27 +233,40 @@ def _cards(
         .with_columns(pl.col("known").fill_null(False))
         # 4.7: no card without a PSA line and without vendor quantity
         .filter(has_line | (pl.col("known") & (vendor_qty > 0)))
-        .join(prices, on="product_id", how="left")
         .with_columns(
             psa_qty.fill_null(pl.lit(0).cast(QUANTITY)),
             pl.when(pl.col("known")).then(vendor_qty).otherwise(None).alias("vendor_quantity"),
-            pl.when(has_line).then(pl.col("unit_price")).otherwise(pl.col("catalog_price")),
+            pl.when(has_line)
+            .then(pl.col("unit_price"))
+            .otherwise(_look_up(prices, "product_id", "unit_price")),
             pl.when(has_line)
             .then(pl.col("billing_months"))
-            .otherwise(pl.col("catalog_months"))
-            .alias("billing_months"),
+            .otherwise(_look_up(prices, "product_id", "billing_months")),
             card_type.alias("card_type"),
         )
         .with_columns((vendor_qty - psa_qty).cast(QUANTITY).alias("change"))
         .with_columns(
             monthly_value(pl.col("change"), pl.col("unit_price"), pl.col("billing_months"))
         )
-        # Sorted before the names join: the names are the widest columns, so sort fewer bytes.
         .sort(_card_key())
-        .join(psa_accounts(lines), on="account_id", how="left", maintain_order="left")
-        .join(psa_products(lines, catalog), on="product_id", how="left", maintain_order="left")
+        .with_columns(
+            _look_up(accounts, "account_id", "account_name"),
+            _look_up(products, "product_id", "product_name"),
+        )
     )
     return conform(cards, CARDS)
+
+
+def _look_up(table: pl.DataFrame, key: str, column: str) -> pl.Expr:
+    """Give back `column` of `table` for each row's `key` (null where it has none).
+
+    A lookup adds one column; a join would copy every column of the cards to add it.
+    """
+    return (
+        pl.col(key)
+        .replace_strict(table[key], table[column], default=None, return_dtype=table.schema[column])
+        .alias(column)
+    )
 
 
 def _card_key() -> pl.Expr:
