@@ -130,7 +130,7 @@ open_value = sum(
 unmapped_accounts = result.unmapped.filter(pl.col("kind") == "account").height
 unmapped_products = result.unmapped.filter(pl.col("kind") == "product").height
 
-metrics = st.columns(len(OPEN_TYPES) + 2)
+metrics = st.columns(len(OPEN_TYPES) + 3)
 for column, card_type in zip(metrics, OPEN_TYPES, strict=False):
     row = by_type.get(card_type.value)
     column.metric(
@@ -139,8 +139,9 @@ for column, card_type in zip(metrics, OPEN_TYPES, strict=False):
         money(row["monthly_value"]) if row else None,
         delta_color="normal",
     )
-metrics[-2].metric("Net monthly value", money(open_value))
-metrics[-1].metric("Unmapped", f"{unmapped_accounts} accounts · {unmapped_products} services")
+metrics[-3].metric("Net monthly value", money(open_value))
+metrics[-2].metric("Unmapped accounts", unmapped_accounts)
+metrics[-1].metric("Unmapped services", unmapped_products)
 
 if result.auto_account_maps.height or result.auto_product_maps.height:
     st.caption(
@@ -176,7 +177,7 @@ with cards_tab:
         )
     st.dataframe(
         shown.select(
-            "account_name",
+            pl.col("account_name").fill_null("(not in the PSA export)"),
             "account_id",
             "product_name",
             "contract_id",
@@ -190,7 +191,7 @@ with cards_tab:
             "flagged",
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "account_name": "Account",
             "account_id": "Account id",
@@ -209,7 +210,7 @@ with cards_tab:
     buffer = io.BytesIO()
     cards_for_export(shown).write_csv(buffer, null_value="")
     st.download_button(
-        f"Download these {shown.height:,} cards (CSV)",
+        f"Download {shown.height:,} card{'' if shown.height == 1 else 's'} (CSV)",
         buffer.getvalue(),
         file_name="cards.csv",
         mime="text/csv",
@@ -221,7 +222,7 @@ with unmapped_tab:
         "Vendor accounts and services with neither a map nor an exclusion: their usage reaches "
         "no card. Add them to a map file and upload it above."
     )
-    st.dataframe(result.unmapped, hide_index=True, use_container_width=True)
+    st.dataframe(result.unmapped, hide_index=True, width="stretch")
     buffer = io.BytesIO()
     unmapped_for_export(result.unmapped).write_csv(buffer, null_value="")
     st.download_button(

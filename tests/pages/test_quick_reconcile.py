@@ -31,7 +31,8 @@ def test_uploaded_files_give_cards_per_type_and_the_unmapped_list() -> None:
     assert metrics["Removal"].value == "1"
     assert metrics["New Revenue"].value == "1"
     assert metrics["Net monthly value"].value == "-151.00 USD"
-    assert metrics["Unmapped"].value == "1 accounts · 1 services"
+    assert metrics["Unmapped accounts"].value == "1"
+    assert metrics["Unmapped services"].value == "1"
     cards = at.dataframe[0].value
     assert len(cards) == 6
     unmapped = at.dataframe[1].value
