@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
 
     rows = json.loads((folder / "manifest.json").read_text())["rows"]
     print("rows in: " + ", ".join(f"{name} {count:,}" for name, count in rows.items()))
+    size = sum((folder / name).stat().st_size for name in rows) / 2**20
+    print(f"input: {size:,.0f} MB of CSV")
     report(measures, sum(rows.values()))
     difference = first_difference(measures[0].output, measures[1].output)
     if difference is not None:
