@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
@@ -17,6 +18,9 @@ from connectors.csv.inputs import read_inputs
 from engine import CardType, Reconciliation, reconcile
 from engine.schema import OPEN_TYPES
 from errors import TrueUpError
+
+if TYPE_CHECKING:
+    from store import CurrentCards, SourceState, Store
 
 app = typer.Typer(
     help="TrueUp: the monthly billing true-up of an MSP.",
@@ -130,6 +134,169 @@ def run_summary(result: Reconciliation) -> str:
             f"net monthly value of open cards: {net:,.2f} {currency}",
         ]
     )
+
+
+class ImportKind(StrEnum):
+    PSA = "psa"
+    USAGE = "usage"
+    MAP = "map"
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="The CSV or .xlsx file (book.xlsx#Sheet).")],
+    kind: Annotated[
+        ImportKind, typer.Option(help="psa, usage, or map (an account or product map file).")
+    ],
+    source: Annotated[
+        str | None, typer.Option(help="The source this file syncs: the PSA's or a vendor's name.")
+    ] = None,
+    vendor: Annotated[
+        str | None, typer.Option(help="The vendor of usage rows without one (default: --source).")
+    ] = None,
+    distributor: Annotated[
+        str | None, typer.Option(help="The distributor the vendor's counts come through.")
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(help="Columns by hand, remembered for the source: quantity=Seats,..."),
+    ] = None,
+    decimal_comma: Annotated[
+        bool | None,
+        typer.Option(
+            "--decimal-comma/--no-decimal-comma",
+            help="Numbers use a decimal comma: 1.234,5 (remembered for the source).",
+        ),
+    ] = None,
+) -> None:
+    """Import a file into the store: a PSA export or vendor usage as a new snapshot of its
+    source (a sync), or a map file."""
+    from store import import_csv, import_maps
+
+    store = _store()
+    try:
+        if kind is ImportKind.MAP:
+            maps = import_maps(store, file, vendor=vendor)
+            typer.echo(
+                f"{maps.kind} maps from {file.name}: {maps.added} added, {maps.changed} changed, "
+                f"{maps.unchanged} unchanged"
+            )
+            return
+        if not source:
+            raise TrueUpError(f"name the source this {kind.value} file is a sync of: --source NAME")
+        result = import_csv(
+            store,
+            source,
+            kind.value,
+            file,
+            vendor=vendor,
+            distributor=distributor,
+            columns=parse_columns(columns) if columns else None,
+            decimal_comma=decimal_comma,
+        )
+    except TrueUpError as error:
+        _fail(error)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(
+        f"{result.source}: sync {result.sync_run_id} stored {result.rows_stored:,} rows "
+        f"from {result.rows_read:,} in {file.name}"
+    )
+
+
+@app.command("status")
+def status_command() -> None:
+    """Show the sources and their last syncs, the unmapped counts and the open cards."""
+    from store import current_cards, source_states
+
+    store = _store()
+    with store.session() as session:
+        states = source_states(session)
+    if not states:
+        typer.echo("no sources yet: import a file with `trueup import --source NAME --kind ...`")
+        return
+    typer.echo("sources:")
+    for state in states:
+        typer.echo(f"  {state.name} ({state.kind.value}): {_sync_line(state)}")
+    typer.echo(store_summary(current_cards(store)))
+
+
+def _sync_line(state: SourceState) -> str:
+    good, last = state.last_good, state.last
+    line = "no good sync yet"
+    if good is not None:
+        line = f"last good sync {good.started_at:%Y-%m-%d %H:%M} UTC, {good.rows_stored:,} rows"
+        if good.file_name:
+            line += f" from {good.file_name}"
+    if last is not None and last is not good:
+        first_line = (last.error or "").splitlines()[0] if last.error else ""
+        line += f"; last sync {last.status.value} {last.started_at:%Y-%m-%d %H:%M}"
+        line += f": {first_line}" if first_line else ""
+    return line
+
+
+@app.command("cards")
+def cards_command(
+    all_cards: Annotated[
+        bool,
+        typer.Option("--all", help="Also unchanged, no-vendor-data and decided cards."),
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the cards here (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the current cards from the store as CSV: the reconcile columns plus `status`."""
+    from connectors.csv.export import cards_for_export
+    from store import current_cards
+    from store.cards import is_open
+
+    current = current_cards(_store())
+    cards = current.cards if all_cards else current.cards.filter(is_open())
+    table = cards_for_export(cards).with_columns(cards.get_column("status"))
+    try:
+        if out is None:
+            table.write_csv(sys.stdout.buffer, null_value="")
+            sys.stdout.flush()
+        else:
+            table.write_csv(out, null_value="")
+    except OSError as error:
+        _fail(TrueUpError(f"cannot write {error.filename}: {error.strerror}"))
+    typer.echo(store_summary(current), err=True)
+
+
+def store_summary(current: CurrentCards) -> str:
+    """Give back the lines that sum up the current cards: unmapped counts, then the open cards
+    (undecided, or scheduled) by type with their monthly value, and the net."""
+    from store.cards import is_open
+
+    kinds = Counter(current.result.unmapped.get_column("kind").to_list())
+    open_cards = current.cards.filter(is_open())
+    by_type = open_cards.group_by("card_type").agg(
+        pl.len().alias("cards"), pl.col("monthly_value").sum().alias("value")
+    )
+    counts = {row["card_type"]: row for row in by_type.iter_rows(named=True)}
+    currency = settings.get("currency")
+    lines = [f"unmapped: {kinds['account']} accounts, {kinds['product']} products"]
+    shown = [
+        f"{counts[t.value]['cards']} {t.value} ({counts[t.value]['value'] or 0:,.2f})"
+        for t in OPEN_TYPES
+        if t.value in counts
+    ]
+    lines.append(f"open cards: {', '.join(shown) or 'none'}")
+    net = open_cards.get_column("monthly_value").sum() or 0
+    lines.append(f"net monthly value of open cards: {net:,.2f} {currency}")
+    return "\n".join(lines)
+
+
+def _store() -> Store:
+    """Give back the store (DATABASE_URL, else data/trueup.db), or fail with why not."""
+    from store import open_store
+
+    try:
+        return open_store()
+    except TrueUpError as error:
+        _fail(error)
+    raise AssertionError("unreachable: _fail exits")
 
 
 def _fail(error: TrueUpError) -> typer.Exit:

@@ -1,0 +1,196 @@
+"""The store's tables, as typed SQLAlchemy models.
+
+Snapshot rows (`PsaLine`, `UsageLine`) are declared here for the schema and its migrations,
+but written and read in bulk by `store.bulk`, never one ORM object at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.types import (
+    Action,
+    Instant,
+    Quantity,
+    SourceKind,
+    SyncMode,
+    SyncStatus,
+    WriteBack,
+    closed,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names fixed by rule, so that migrations can name what they alter."""
+
+Text = sa.String(400)
+"""Ids and names as exports give them; long enough for any real one."""
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class Source(Base):
+    """One configured integration: the PSA, a vendor API, or a named CSV profile."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    kind: Mapped[SourceKind] = mapped_column(closed(SourceKind, "source_kind"))
+    distributor: Mapped[str | None] = mapped_column(sa.String(200))
+    columns: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
+    """The CSV profile: field to header, as the user last chose them."""
+    decimal_comma: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class SyncRun(Base):
+    """One sync of one source; a good one (`ok`) owns a snapshot of rows."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (sa.Index(None, "source_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"))
+    mode: Mapped[SyncMode] = mapped_column(closed(SyncMode, "sync_mode"))
+    status: Mapped[SyncStatus] = mapped_column(closed(SyncStatus, "sync_status"))
+    started_at: Mapped[datetime] = mapped_column(Instant())
+    finished_at: Mapped[datetime | None] = mapped_column(Instant())
+    file_name: Mapped[str | None] = mapped_column(sa.String(400))
+    rows_read: Mapped[int | None]
+    """Data rows of the file (blank rows aside)."""
+    rows_stored: Mapped[int | None]
+    """Snapshot rows: usage rows after repeats added up, or PSA lines."""
+    vendors: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    """The vendors whose counts this snapshot holds (usage only)."""
+    warnings: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    made_by: Mapped[str] = mapped_column(sa.String(200))
+    pruned: Mapped[bool] = mapped_column(default=False)
+    """Its rows were deleted by the retention rule; the run stays as history."""
+
+
+class PsaLine(Base):
+    """PSA agreement lines of one snapshot: one row per contract line (engine PSA_LINES)."""
+
+    __tablename__ = "psa_lines"
+
+    sync_run_id: Mapped[int] = mapped_column(sa.ForeignKey("sync_runs.id"), primary_key=True)
+    row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[str | None] = mapped_column(Text)
+    account_name: Mapped[str | None] = mapped_column(Text)
+    contract_id: Mapped[str | None] = mapped_column(Text)
+    contract_name: Mapped[str | None] = mapped_column(Text)
+    product_id: Mapped[str | None] = mapped_column(Text)
+    product_name: Mapped[str | None] = mapped_column(Text)
+    line_id: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[Decimal | None] = mapped_column(Quantity())
+    unit_price: Mapped[Decimal | None] = mapped_column(Quantity())
+    unit_cost: Mapped[Decimal | None] = mapped_column(Quantity())
+    prorate: Mapped[bool | None]
+    billing_months: Mapped[int | None]
+
+
+class UsageLine(Base):
+    """Vendor usage of one snapshot: one row per vendor, vendor account and product (USAGE)."""
+
+    __tablename__ = "usage_lines"
+
+    sync_run_id: Mapped[int] = mapped_column(sa.ForeignKey("sync_runs.id"), primary_key=True)
+    row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    vendor: Mapped[str | None] = mapped_column(Text)
+    distributor: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(Text)
+    account_name: Mapped[str | None] = mapped_column(Text)
+    product_id: Mapped[str | None] = mapped_column(Text)
+    product_name: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[Decimal | None] = mapped_column(Quantity())
+    unit_cost: Mapped[Decimal | None] = mapped_column(Quantity())
+    billing_term: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(Text)
+
+
+class _Map:
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor: Mapped[str] = mapped_column(Text)
+    excluded: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    auto: Mapped[bool] = mapped_column(default=False)
+    """Made by exact name (DESIGN 4.1), and so undoable as such."""
+    made_by: Mapped[str] = mapped_column(sa.String(200))
+    made_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class AccountMap(_Map, Base):
+    """Account maps: one row per vendor and vendor account (engine ACCOUNT_MAP)."""
+
+    __tablename__ = "account_maps"
+    __table_args__ = (sa.UniqueConstraint("vendor", "vendor_account_id"),)
+
+    vendor_account_id: Mapped[str] = mapped_column(Text)
+    psa_account_id: Mapped[str | None] = mapped_column(Text)
+
+
+class ProductMap(_Map, Base):
+    """Product maps: one row per vendor and vendor product (engine PRODUCT_MAP)."""
+
+    __tablename__ = "product_maps"
+    __table_args__ = (sa.UniqueConstraint("vendor", "vendor_product_id"),)
+
+    vendor_product_id: Mapped[str] = mapped_column(Text)
+    psa_product_id: Mapped[str | None] = mapped_column(Text)
+
+
+class Decision(Base):
+    """Decisions, append-only: one row per card and action (DESIGN 6)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (sa.Index(None, "account_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(Text)
+    product_id: Mapped[str] = mapped_column(Text)
+    action: Mapped[Action] = mapped_column(closed(Action, "action"))
+    psa_quantity: Mapped[Decimal | None] = mapped_column(Quantity())
+    vendor_quantity: Mapped[Decimal | None] = mapped_column(Quantity())
+    """The vendor quantity when decided: the decision holds while it stays so."""
+    effective_date: Mapped[date | None]
+    made_by: Mapped[str] = mapped_column(sa.String(200))
+    made_at: Mapped[datetime] = mapped_column(Instant())
+    bulk_id: Mapped[str] = mapped_column(sa.String(32))
+    """Shared by the decisions of one action, so that undo reverses all of them."""
+    undoes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decisions.id"))
+    write_back: Mapped[WriteBack | None] = mapped_column(closed(WriteBack, "write_back"))
+
+
+class AuditEntry(Base):
+    """The audit log: one row per change someone made, with what it was before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(Instant())
+    made_by: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+class Setting(Base):
+    """Settings changed in the workspace: one row per setting name."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
