@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from connectors.csv import Imported, read_catalog, read_map, read_psa, read_usag
 from engine.schema import ACCOUNT_MAP, PRODUCT_MAP, USAGE, Schema
 from errors import InputError, Problem
 
-READERS = 4
+READERS = 2
 """Files read at once."""
 
 Upload = tuple[str, bytes]
@@ -57,34 +56,15 @@ def read_inputs(
     `maps` pairs each map file with the kind it must be ("account", "product") or None to
     take whichever its columns say.
     """
-    # Files are read side by side: Polars releases the GIL, so a second core is not idle
-    # while the other file's cells are checked. Results are taken in the order given, so the
-    # first bad file named is the one reported.
-    with ThreadPoolExecutor(max_workers=READERS) as pool:
-        psa_job = pool.submit(
-            _read, read_psa, psa, columns=psa_columns, decimal_comma=decimal_comma
-        )
-        usage_jobs = [
-            pool.submit(
-                _read,
-                read_usage,
-                ref,
-                vendor=vendor,
-                columns=usage_columns,
-                decimal_comma=decimal_comma,
-            )
-            for ref in usage
-        ]
-        map_jobs = [(pool.submit(_read, read_map, ref), expected) for ref, expected in maps]
-        catalog_job = (
-            pool.submit(_read, read_catalog, catalog, decimal_comma=decimal_comma)
-            if catalog is not None
-            else None
-        )
-        psa_file = psa_job.result()
-        usage_files = [job.result() for job in usage_jobs]
-        map_files = [(job.result(), expected) for job, expected in map_jobs]
-        catalog_file = catalog_job.result() if catalog_job else None
+    psa_file = _read(read_psa, psa, columns=psa_columns, decimal_comma=decimal_comma)
+    usage_files = [
+        _read(read_usage, ref, vendor=vendor, columns=usage_columns, decimal_comma=decimal_comma)
+        for ref in usage
+    ]
+    map_files = [(_read(read_map, ref), expected) for ref, expected in maps]
+    catalog_file = (
+        _read(read_catalog, catalog, decimal_comma=decimal_comma) if catalog is not None else None
+    )
 
     by_kind: dict[str, list[pl.DataFrame]] = {"account": [], "product": []}
     for (result, name), expected in map_files:
