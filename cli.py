@@ -14,6 +14,7 @@ os.environ.setdefault(
 
 import sys
 from collections import Counter
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -25,7 +26,7 @@ import settings
 from connectors.csv import parse_columns
 from connectors.csv.export import write_cards, write_unmapped
 from connectors.csv.inputs import read_inputs
-from engine import CardType, Reconciliation, reconcile
+from engine import CardType, GroupBy, Reconciliation, group_summary, reconcile
 from engine.schema import OPEN_TYPES
 from errors import TrueUpError
 
@@ -130,12 +131,13 @@ def reconcile_command(
 
 def run_summary(result: Reconciliation) -> str:
     """Give back the few lines printed after a reconcile: cards per type, unmapped, net value."""
-    types = Counter(result.cards.get_column("card_type").to_list())
+    by_type = {
+        row["key"]: row for row in group_summary(result.cards, GroupBy.TYPE).iter_rows(named=True)
+    }
     order = (*OPEN_TYPES, CardType.UNCHANGED, CardType.NO_VENDOR_DATA)
-    shown = ", ".join(f"{types[t.value]} {t.value}" for t in order if types[t.value])
+    shown = ", ".join(f"{by_type[t]['cards']} {t.value}" for t in order if t in by_type)
     kinds = Counter(result.unmapped.get_column("kind").to_list())
-    open_cards = result.cards.filter(pl.col("card_type").is_in([t.value for t in OPEN_TYPES]))
-    net = open_cards.get_column("monthly_value").sum() or 0
+    net = sum((by_type[t]["net_monthly_value"] for t in OPEN_TYPES if t in by_type), Decimal(0))
     currency = settings.get("currency")
     return "\n".join(
         [

@@ -14,6 +14,7 @@ class GroupBy(StrEnum):
     PRODUCT = "product"
     CONTRACT = "contract"
     VENDOR = "vendor"
+    TYPE = "type"
 
 
 _KEYS = {
@@ -21,6 +22,7 @@ _KEYS = {
     GroupBy.PRODUCT: ("product_id", "product_name"),
     GroupBy.CONTRACT: ("contract_id", "contract_id"),
     GroupBy.VENDOR: ("vendor", "vendor"),
+    GroupBy.TYPE: ("card_type", "card_type"),
 }
 
 

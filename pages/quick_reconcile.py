@@ -12,7 +12,7 @@ import settings
 from connectors.csv import parse_columns
 from connectors.csv.export import cards_for_export, unmapped_for_export
 from connectors.csv.inputs import Upload, read_inputs
-from engine import CardType, Reconciliation, flag_outliers, reconcile
+from engine import CardType, GroupBy, Reconciliation, flag_outliers, group_summary, reconcile
 from engine.schema import OPEN_TYPES
 from errors import TrueUpError
 
@@ -121,22 +121,18 @@ for warning in warnings:
 cards = flag_outliers(
     result.cards, settings.decimal("outlier_min_change"), settings.decimal("outlier_ratio")
 )
-counts = cards.group_by("card_type").agg(pl.len().alias("cards"), pl.col("monthly_value").sum())
-by_type = {row["card_type"]: row for row in counts.iter_rows(named=True)}
-open_value = sum(
-    (by_type[t.value]["monthly_value"] or Decimal(0) for t in OPEN_TYPES if t.value in by_type),
-    Decimal(0),
-)
+by_type = {row["key"]: row for row in group_summary(cards, GroupBy.TYPE).iter_rows(named=True)}
+open_value = sum((by_type[t]["net_monthly_value"] for t in OPEN_TYPES if t in by_type), Decimal(0))
 unmapped_accounts = result.unmapped.filter(pl.col("kind") == "account").height
 unmapped_products = result.unmapped.filter(pl.col("kind") == "product").height
 
 metrics = st.columns(len(OPEN_TYPES) + 3)
 for column, card_type in zip(metrics, OPEN_TYPES, strict=False):
-    row = by_type.get(card_type.value)
+    row = by_type.get(card_type)
     column.metric(
         TYPE_LABELS[card_type],
         row["cards"] if row else 0,
-        money(row["monthly_value"]) if row else None,
+        money(row["net_monthly_value"]) if row else None,
         delta_color="normal",
     )
 metrics[-3].metric("Net monthly value", money(open_value))
