@@ -29,23 +29,6 @@ def active_usage(usage: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def vendor_accounts(usage: pl.LazyFrame) -> pl.LazyFrame:
-    """Give back one row per vendor and vendor account: its name and total usage.
-
-    A vendor account seen under several names is known by the smallest (names compare as text).
-    """
-    return usage.group_by("vendor", "account_id").agg(
-        pl.col("account_name").min(), pl.col("quantity").sum()
-    )
-
-
-def vendor_products(usage: pl.LazyFrame) -> pl.LazyFrame:
-    """Give back one row per vendor and vendor product: its name and total usage."""
-    return usage.group_by("vendor", "product_id").agg(
-        pl.col("product_name").min(), pl.col("quantity").sum()
-    )
-
-
 def psa_accounts(psa_lines: pl.LazyFrame) -> pl.LazyFrame:
     """Give back one row per PSA account of the PSA lines, with its name."""
     return psa_lines.group_by("account_id").agg(pl.col("account_name").min())
@@ -67,27 +50,31 @@ def psa_products(psa_lines: pl.LazyFrame, catalog: pl.LazyFrame) -> pl.LazyFrame
 
 
 def _exact_name_maps(
-    vendor_items: pl.LazyFrame,
+    usage: pl.LazyFrame,
     existing: pl.LazyFrame,
     psa_items: pl.LazyFrame,
     *,
-    item_id: str,
-    item_name: str,
+    item: str,
     map_id: str,
     psa_id: str,
 ) -> pl.LazyFrame:
     """Give back one auto-map row per vendor item with no map row whose normalised name equals
     the normalised name of exactly one PSA item."""
+    item_id, item_name = f"{item}_id", f"{item}_name"
     unique_names = (
         psa_items.select(pl.col(item_id).alias(psa_id), normalised(pl.col(item_name)).alias("key"))
         .drop_nulls("key")
         .unique()
         .filter(pl.len().over("key") == 1)
     )
+    # Usage rows without a map row are dropped before grouping: most usage is mapped, and an
+    # anti-join is cheaper than grouping every row by vendor item.
+    without_map = usage.join(
+        existing, left_on=["vendor", item_id], right_on=["vendor", map_id], how="anti"
+    )
     return (
-        vendor_items.join(
-            existing, left_on=["vendor", item_id], right_on=["vendor", map_id], how="anti"
-        )
+        without_map.group_by("vendor", item_id)
+        .agg(pl.col(item_name).min())
         .with_columns(normalised(pl.col(item_name)).alias("key"))
         .join(unique_names, on="key", how="inner")
         .select(
@@ -106,11 +93,10 @@ def auto_account_maps(
 ) -> pl.LazyFrame:
     """Give back the auto-maps of vendor accounts (ACCOUNT_MAP rows with `auto` true)."""
     return _exact_name_maps(
-        vendor_accounts(usage),
+        usage,
         account_maps,
         psa_accounts(psa_lines),
-        item_id="account_id",
-        item_name="account_name",
+        item="account",
         map_id="vendor_account_id",
         psa_id="psa_account_id",
     ).cast(ACCOUNT_MAP)  # type: ignore[arg-type]
@@ -124,11 +110,10 @@ def auto_product_maps(
 ) -> pl.LazyFrame:
     """Give back the auto-maps of vendor products (PRODUCT_MAP rows with `auto` true)."""
     return _exact_name_maps(
-        vendor_products(usage),
+        usage,
         product_maps,
         psa_products(psa_lines, catalog),
-        item_id="product_id",
-        item_name="product_name",
+        item="product",
         map_id="vendor_product_id",
         psa_id="psa_product_id",
     ).cast(PRODUCT_MAP)  # type: ignore[arg-type]
