@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.orm import Session
 
+from settings import Setting as SettingSpec
 from store.audit import audit
 from store.models import Setting
-
-
-@dataclass(frozen=True)
-class StoredSetting:
-    name: str
-    default: str
-    help: str
-
 
 REGISTRY = {
     s.name: s
     for s in (
-        StoredSetting(
+        SettingSpec(
             "keep_snapshots",
             "3",
             "K: the last K good snapshots of each source are kept, besides each month's last.",
