@@ -37,22 +37,22 @@ def price_text(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String).str.replace(r"(\.\d\d\d*?)0+$", "${1}")
 
 
+def _money_text(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.String)
+
+
+_CARD_TEXT = {
+    "psa_quantity": plain_decimal,
+    "vendor_quantity": plain_decimal,
+    "change": plain_decimal,
+    "unit_price": price_text,
+    "monthly_value": _money_text,
+}
+
+
 def cards_for_export(cards: pl.DataFrame) -> pl.DataFrame:
     """Give back the cards as the text columns of the cards CSV."""
-    return cards.select(
-        "account_id",
-        "account_name",
-        "product_id",
-        "product_name",
-        "contract_id",
-        "line_id",
-        plain_decimal("psa_quantity"),
-        plain_decimal("vendor_quantity"),
-        plain_decimal("change"),
-        "card_type",
-        price_text("unit_price"),
-        pl.col("monthly_value").cast(pl.String),
-    )
+    return cards.select(_CARD_TEXT.get(c, pl.col)(c) for c in CARD_COLUMNS)
 
 
 def unmapped_for_export(unmapped: pl.DataFrame) -> pl.DataFrame:
