@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
@@ -36,16 +37,25 @@ Frame = pl.DataFrame | pl.LazyFrame
 class Reconciliation:
     cards: pl.DataFrame
     """CARDS, sorted by account_id then product_id."""
-    card_vendors: pl.DataFrame
-    """One row per card and vendor that maps both its account and product (in no set order):
-    the vendor's quantity and whether it has data. The vendor filter matches a card through
-    these rows."""
     unmapped: pl.DataFrame
     """UNMAPPED, sorted by kind, vendor, vendor_id."""
     auto_account_maps: pl.DataFrame
     """The account maps made by exact name in this run (for the store to save as `auto`)."""
     auto_product_maps: pl.DataFrame
     """The product maps made by exact name in this run."""
+    per_vendor: pl.DataFrame = field(repr=False)
+    """One row per (account, product, vendor) that a vendor maps, cards or not."""
+
+    @cached_property
+    def card_vendors(self) -> pl.DataFrame:
+        """One row per card and vendor that maps both its account and product (in no set
+        order): the vendor's quantity and whether it has data. The vendor filter matches a
+        card through these rows. Made when first asked for: a CSV export never needs it."""
+        return self.per_vendor.join(
+            self.cards.select("account_id", "product_id"),
+            on=["account_id", "product_id"],
+            how="semi",
+        ).select("account_id", "product_id", "vendor", "quantity", "has_data")
 
 
 def reconcile(
@@ -100,10 +110,7 @@ def reconcile(
     per_vendor = _per_vendor(psa.lazy(), mapped.lazy(), accounts_lf, products_lf, with_data)
     per_vendor_df = per_vendor.collect()
     cards = _cards(psa.lazy(), per_vendor_df.lazy(), lines, catalog_lf).collect()
-    card_vendors = per_vendor_df.join(
-        cards.select("account_id", "product_id"), on=["account_id", "product_id"], how="semi"
-    ).select("account_id", "product_id", "vendor", "quantity", "has_data")
-    return Reconciliation(cards, card_vendors, unmapped, auto_accounts, auto_products)
+    return Reconciliation(cards, unmapped, auto_accounts, auto_products, per_vendor_df)
 
 
 def _or_empty(frame: Frame | None, schema: Schema) -> Frame:
