@@ -141,19 +141,28 @@ def _psa_side(lines: pl.LazyFrame, product_maps: pl.LazyFrame) -> pl.LazyFrame:
         .select(pl.col("psa_product_id").alias("product_id"))
         .unique()
     )
-    return (
-        lines.join(reconciled, on="product_id", how="semi")
-        .with_columns(pl.col("contract_id", "line_id").fill_null(""))
+    keys = ["account_id", "product_id"]
+    target = ["contract_id", "line_id", "unit_price", "billing_months", "prorate"]
+    reconciled_lines = lines.join(reconciled, on="product_id", how="semi").with_columns(
+        pl.col("contract_id", "line_id").fill_null("")
+    )
+    # Most accounts have one line of a product: it is its own target, and only the others
+    # need sorting.
+    lines_of_card = pl.len().over(keys)
+    single = reconciled_lines.filter(lines_of_card == 1).select(
+        *keys, pl.col("quantity").alias("psa_quantity"), *target
+    )
+    several = (
+        reconciled_lines.filter(lines_of_card > 1)
         .sort(
-            ["account_id", "product_id", "quantity", "contract_id", "line_id"],
+            [*keys, "quantity", "contract_id", "line_id"],
             descending=[False, False, True, False, False],
         )
-        .group_by("account_id", "product_id", maintain_order=True)
-        .agg(
-            pl.col("quantity").sum().alias("psa_quantity"),
-            pl.col("contract_id", "line_id", "unit_price", "billing_months", "prorate").first(),
-        )
-        .with_columns(pl.col("contract_id", "line_id").replace("", None))
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("quantity").sum().alias("psa_quantity"), pl.col(target).first())
+    )
+    return pl.concat([single, several]).with_columns(
+        pl.col("contract_id", "line_id").replace("", None)
     )
 
 
