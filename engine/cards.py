@@ -205,19 +205,45 @@ def _per_vendor(
     )
 
 
+def _vendor_side(per_vendor: pl.LazyFrame) -> pl.LazyFrame:
+    """Give back one row per (account, product) some vendor maps: whether its count is known,
+    the vendor quantity, and the card's vendor.
+
+    The card's vendor contributes most of its quantity (ties: first by name), preferring
+    vendors with data so that a vendor whose file is missing does not name a known card.
+    Most cards have one vendor, which needs no ranking; only the others are sorted.
+    """
+    keys = ["account_id", "product_id"]
+    vendors_of_card = pl.len().over(keys)
+    single = per_vendor.filter(vendors_of_card == 1).select(
+        *keys,
+        pl.col("has_data").alias("known"),
+        pl.when("has_data")
+        .then("quantity")
+        .otherwise(pl.lit(0).cast(QUANTITY))
+        .alias("vendor_quantity"),
+        "vendor",
+    )
+    several = (
+        per_vendor.filter(vendors_of_card > 1)
+        .sort(
+            [*keys, "has_data", "quantity", "vendor"], descending=[False, False, True, True, False]
+        )
+        .group_by(keys, maintain_order=True)
+        .agg(
+            pl.col("has_data").any().alias("known"),
+            pl.col("quantity").filter("has_data").sum().alias("vendor_quantity"),
+            pl.col("vendor").first(),
+        )
+    )
+    return pl.concat([single, several])
+
+
 def _cards(
     psa: pl.LazyFrame, per_vendor: pl.LazyFrame, lines: pl.LazyFrame, catalog: pl.LazyFrame
 ) -> pl.LazyFrame:
     """Give back the cards, one row per PSA account and PSA product (DESIGN 4.6 to 4.8)."""
-    # The card's vendor contributes most of its quantity (ties: first by name), preferring
-    # vendors with data so that a vendor whose file is missing does not name a known card.
-    vendor = per_vendor.group_by("account_id", "product_id").agg(
-        pl.col("has_data").any().alias("known"),
-        pl.col("quantity").filter("has_data").sum().alias("vendor_quantity"),
-        pl.col("vendor")
-        .sort_by(["has_data", "quantity", "vendor"], descending=[True, True, False])
-        .first(),
-    )
+    vendor = _vendor_side(per_vendor)
 
     prices = (
         catalog.group_by("product_id")
