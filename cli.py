@@ -151,6 +151,7 @@ def run_summary(result: Reconciliation) -> str:
 class ImportKind(StrEnum):
     PSA = "psa"
     USAGE = "usage"
+    CATALOG = "catalog"
     MAP = "map"
 
 
@@ -158,7 +159,11 @@ class ImportKind(StrEnum):
 def import_command(
     file: Annotated[Path, typer.Argument(help="The CSV or .xlsx file (book.xlsx#Sheet).")],
     kind: Annotated[
-        ImportKind, typer.Option(help="psa, usage, or map (an account or product map file).")
+        ImportKind,
+        typer.Option(
+            help="psa, usage, catalog (the PSA's product catalogue), or map (an account or "
+            "product map file)."
+        ),
     ],
     source: Annotated[
         str | None, typer.Option(help="The source this file syncs: the PSA's or a vendor's name.")
@@ -181,8 +186,8 @@ def import_command(
         ),
     ] = None,
 ) -> None:
-    """Import a file into the store: a PSA export or vendor usage as a new snapshot of its
-    source (a sync), or a map file."""
+    """Import a file into the store: a PSA export, the PSA's catalogue or vendor usage as a new
+    snapshot of its source (a sync), or a map file."""
     from store import import_csv, import_maps
 
     store = _store()
@@ -230,6 +235,11 @@ def status_command() -> None:
     typer.echo("sources:")
     for state in states:
         typer.echo(f"  {state.name} ({state.kind.value}): {_sync_line(state)}")
+        if state.catalog is not None:
+            catalog = state.catalog
+            line = f"    catalogue: last good sync {catalog.started_at:%Y-%m-%d %H:%M} UTC, "
+            line += f"{catalog.rows_stored:,} products"
+            typer.echo(line + (f" from {catalog.file_name}" if catalog.file_name else ""))
     typer.echo(store_summary(current_cards(store)))
 
 

@@ -43,6 +43,8 @@ def current_cards(
 ) -> CurrentCards:
     """Give back the cards of the current snapshots and maps, with their decision status.
 
+    New Revenue takes its price from the PSA's current catalogue (DESIGN 4.8).
+
     The maps the engine makes by exact name are stored, marked `auto`, the first time they are
     made (DESIGN 4.1); from then on they are ordinary stored maps.
     """
@@ -52,6 +54,7 @@ def current_cards(
         inputs.usage,
         inputs.account_maps,
         inputs.product_maps,
+        inputs.catalog,
         vendors_with_data=inputs.vendors_with_data,
     )
     with store.session() as session:

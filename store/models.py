@@ -1,7 +1,7 @@
 """The store's tables, as typed SQLAlchemy models.
 
-Snapshot rows (`PsaLine`, `UsageLine`) are declared here for the schema and its migrations,
-but written and read in bulk by `store.bulk`, never one ORM object at a time.
+Snapshot rows (`PsaLine`, `UsageLine`, `CatalogLine`) are declared here for the schema and its
+migrations, but written and read in bulk by `store.bulk`, never one ORM object at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from store.types import (
     Action,
     Instant,
     Quantity,
+    SnapshotKind,
     SourceKind,
     SyncMode,
     SyncStatus,
@@ -64,6 +65,9 @@ class SyncRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"))
+    kind: Mapped[SnapshotKind] = mapped_column(closed(SnapshotKind, "snapshot_kind"))
+    """What its snapshot holds: the PSA source has two kinds, its lines and its catalogue, each
+    with its own current snapshot (a CSV PSA sends them as two files)."""
     mode: Mapped[SyncMode] = mapped_column(closed(SyncMode, "sync_mode"))
     status: Mapped[SyncStatus] = mapped_column(closed(SyncStatus, "sync_status"))
     started_at: Mapped[datetime] = mapped_column(Instant())
@@ -72,7 +76,7 @@ class SyncRun(Base):
     rows_read: Mapped[int | None]
     """Data rows of the file (blank rows aside)."""
     rows_stored: Mapped[int | None]
-    """Snapshot rows: usage rows after repeats added up, or PSA lines."""
+    """Snapshot rows: usage rows after repeats added up, PSA lines, or catalogue products."""
     vendors: Mapped[list[str] | None] = mapped_column(sa.JSON)
     """The vendors whose counts this snapshot holds (usage only)."""
     warnings: Mapped[list[str] | None] = mapped_column(sa.JSON)
@@ -120,6 +124,20 @@ class UsageLine(Base):
     unit_cost: Mapped[Decimal | None] = mapped_column(Quantity())
     billing_term: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str | None] = mapped_column(Text)
+
+
+class CatalogLine(Base):
+    """The PSA's product catalogue of one snapshot: one row per PSA product (engine CATALOG)."""
+
+    __tablename__ = "catalog_lines"
+
+    sync_run_id: Mapped[int] = mapped_column(sa.ForeignKey("sync_runs.id"), primary_key=True)
+    row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    product_id: Mapped[str | None] = mapped_column(Text)
+    product_name: Mapped[str | None] = mapped_column(Text)
+    unit_price: Mapped[Decimal | None] = mapped_column(Quantity())
+    unit_cost: Mapped[Decimal | None] = mapped_column(Quantity())
+    billing_months: Mapped[int | None]
 
 
 class _Map:

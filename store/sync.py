@@ -11,8 +11,8 @@ from typing import Literal
 import polars as pl
 import sqlalchemy as sa
 
-from connectors.csv import Imported, Source, read_psa, read_usage
-from engine.schema import PSA_LINES, USAGE
+from connectors.csv import Imported, Source, read_catalog, read_psa, read_usage
+from engine.schema import CATALOG, PSA_LINES, USAGE
 from errors import TrueUpError
 from store import bulk
 from store.audit import audit, current_user
@@ -21,12 +21,14 @@ from store.models import Source as SourceRow
 from store.models import SyncRun
 from store.retention import prune
 from store.sources import ensure_source
-from store.types import SourceKind, SyncMode, SyncStatus, now
+from store.types import SnapshotKind, SourceKind, SyncMode, SyncStatus, now
 
-ImportKind = Literal["psa", "usage"]
+ImportKind = Literal["psa", "usage", "catalog"]
 TARGETS = {
     "psa": (SourceKind.PSA, "psa_lines", PSA_LINES),
     "usage": (SourceKind.VENDOR, "usage_lines", USAGE),
+    # The catalogue is the PSA's: its own kind of snapshot of the PSA source.
+    "catalog": (SourceKind.PSA, "catalog_lines", CATALOG),
 }
 
 
@@ -65,10 +67,12 @@ def import_csv(
 
     Usage rows take their vendor from the file's vendor column, else `vendor`, else the
     source's name. `columns` and `decimal_comma`, when given, are remembered in the source's
-    profile and used for its later files. The run is recorded as `running` first, so that an
-    interrupted sync leaves a trace; its rows and its `ok` commit in one transaction. On any
-    failure that transaction rolls back, the run is marked `failed` with the error, the
-    previous snapshot stays current, and the error is raised again.
+    profile and used for its later files; a catalogue (another file of the PSA source, with
+    other columns) shares only the profile's `decimal_comma`, and remembers nothing. The run is
+    recorded as `running` first, so that an interrupted sync leaves a trace; its rows and its
+    `ok` commit in one transaction. On any failure that transaction rolls back, the run is
+    marked `failed` with the error, the previous snapshot of its kind stays current, and the
+    error is raised again.
     """
     source_kind, table, schema = TARGETS[kind]
     user = user or current_user()
@@ -77,10 +81,12 @@ def import_csv(
     with store.session() as session:
         source = ensure_source(session, source_name, source_kind, started, distributor)
         source_id, source_name = source.id, source.name
-        profile = columns if columns is not None else source.columns
+        remember = kind != "catalog"
+        profile = columns if columns is not None or not remember else source.columns
         comma = decimal_comma if decimal_comma is not None else source.decimal_comma
         run = SyncRun(
             source_id=source_id,
+            kind=SnapshotKind(kind),
             mode=SyncMode.CSV,
             status=SyncStatus.RUNNING,
             started_at=started,
@@ -119,14 +125,20 @@ def import_csv(
                     warnings=imported.warnings or None,
                 )
             )
-            if columns is not None or decimal_comma is not None:
+            if remember and (columns is not None or decimal_comma is not None):
                 row = session.get_one(SourceRow, source_id)
                 row.columns, row.decimal_comma = profile, comma
             audit(
                 session,
                 user,
                 "sync",
-                {"source": source_name, "sync_run": run_id, "rows": stored, "file": file_name},
+                {
+                    "source": source_name,
+                    "kind": kind,
+                    "sync_run": run_id,
+                    "rows": stored,
+                    "file": file_name,
+                },
                 finished,
             )
     except BaseException as error:  # an interrupt too: the run must not stay `running`
@@ -155,6 +167,10 @@ def _read(
 ) -> Imported:
     if kind == "psa":
         return read_psa(file, name=name, columns=columns, decimal_comma=decimal_comma, sheet=sheet)
+    if kind == "catalog":
+        return read_catalog(
+            file, name=name, columns=columns, decimal_comma=decimal_comma, sheet=sheet
+        )
     return read_usage(
         file, name=name, vendor=vendor, columns=columns, decimal_comma=decimal_comma, sheet=sheet
     )

@@ -79,6 +79,14 @@ class SyncMode(StrEnum):
     CSV = "csv"
 
 
+class SnapshotKind(StrEnum):
+    """What a sync run's snapshot holds: PSA lines, vendor usage, or the PSA's catalogue."""
+
+    PSA = "psa"
+    USAGE = "usage"
+    CATALOG = "catalog"
+
+
 class SyncStatus(StrEnum):
     RUNNING = "running"
     OK = "ok"

@@ -14,6 +14,7 @@ TABLES = {
     "sync_runs",
     "psa_lines",
     "usage_lines",
+    "catalog_lines",
     "account_maps",
     "product_maps",
     "decisions",

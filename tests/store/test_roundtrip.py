@@ -15,7 +15,7 @@ from engine.schema import PSA_LINES, QUANTITY, USAGE, Schema
 from store import Action, Store, SyncStatus, bulk, current_inputs, import_csv
 from store.decisions import decide
 from store.models import Decision, Source, SyncRun
-from store.types import SourceKind, SyncMode
+from store.types import SnapshotKind, SourceKind, SyncMode
 from tests.store.factories import usage_file
 
 EDGES = ["99999999999999.9999", "-99999999999999.9999", "0.0001", "-0.0001", "0", "12.5", "0.3333"]
@@ -89,6 +89,7 @@ def _sync_run(session: Session) -> int:
     session.flush()
     run = SyncRun(
         source_id=source.id,
+        kind=SnapshotKind.USAGE,
         mode=SyncMode.CSV,
         status=SyncStatus.RUNNING,
         started_at=at,
