@@ -310,6 +310,39 @@ def store_summary(current: CurrentCards) -> str:
     return "\n".join(lines)
 
 
+@app.command("demo")
+def demo_command(
+    reset: Annotated[
+        bool,
+        typer.Option("--reset", help="Delete everything in the store first, then seed the demo."),
+    ] = False,
+) -> None:
+    """Seed the demo month into an empty store: a realistic MSP with three months of syncs,
+    maps and decisions. With --reset, delete everything in the store and seed it again."""
+    import time
+
+    from store import current_cards, ensure_demo, reset_demo
+
+    store = _store()
+    started = time.perf_counter()
+    try:
+        demo = reset_demo(store) if reset else ensure_demo(store)
+        if demo is None:
+            raise TrueUpError(
+                "the store already holds sources, maps or decisions; "
+                "`trueup demo --reset` deletes everything in it and seeds the demo again"
+            )
+    except TrueUpError as error:
+        _fail(error)
+    seconds = time.perf_counter() - started
+    first, last = demo.months[0], demo.months[-1]
+    typer.echo(
+        f"demo seeded in {seconds:.1f} s: {demo.customers} customers, {demo.syncs} syncs "
+        f"from {first:%B %Y} to {last:%B %Y}, {demo.decisions} decisions"
+    )
+    typer.echo(store_summary(current_cards(store)))
+
+
 def _store() -> Store:
     """Give back the store (DATABASE_URL, else data/trueup.db), or fail with why not."""
     from store import open_store

@@ -7,6 +7,7 @@ whole interface the pages and the CLI use.
 
 from store.cards import CurrentCards, current_cards
 from store.db import Store, StoreUnavailable, database_url, open_store
+from store.demo import Demo, ensure_demo, reset_demo
 from store.maps import MapImport, import_maps
 from store.retention import prune
 from store.snapshots import CurrentInputs, SourceState, current_inputs, source_states
@@ -18,6 +19,7 @@ __all__ = [
     "CardStatus",
     "CurrentCards",
     "CurrentInputs",
+    "Demo",
     "ImportResult",
     "MapImport",
     "SourceKind",
@@ -28,9 +30,11 @@ __all__ = [
     "current_cards",
     "current_inputs",
     "database_url",
+    "ensure_demo",
     "import_csv",
     "import_maps",
     "open_store",
     "prune",
+    "reset_demo",
     "source_states",
 ]

@@ -1,0 +1,71 @@
+"""The demo month: a realistic MSP's workspace, so that a new install opens on a working app.
+
+`ensure_demo` seeds an empty store (the app calls it when it starts); `reset_demo` deletes
+everything and seeds again (`trueup demo --reset`, the Settings page). Everything is written
+through the store's own functions, as a team's syncs and decisions would be.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import sqlalchemy as sa
+
+from store.db import Store
+from store.demo.seed import Demo, is_empty, seed_demo
+from store.models import Base
+from store.types import now
+
+__all__ = ["Demo", "ensure_demo", "is_empty", "reset_demo", "seed_demo", "wipe"]
+
+_SEEDING = threading.Lock()
+"""One seeding at a time in this process (the app's sessions are threads)."""
+_ADVISORY_LOCK = 7165
+"""And across processes on PostgreSQL (7164 guards the migrations)."""
+
+
+def ensure_demo(store: Store, today: date | None = None) -> Demo | None:
+    """Give back the demo seeded into the store when it holds no work, else None (no change).
+
+    `today` defaults to today's date in UTC, so that no demo sync lies in the future.
+    """
+    with _one_at_a_time(store):
+        if not is_empty(store):
+            return None
+        return seed_demo(store, today=today or now().date())
+
+
+def reset_demo(store: Store, today: date | None = None) -> Demo:
+    """Give back the demo seeded again after deleting everything in the store."""
+    with _one_at_a_time(store):
+        wipe(store)
+        return seed_demo(store, today=today or now().date())
+
+
+def wipe(store: Store) -> None:
+    """Delete every row of every table (the schema stays), in one transaction."""
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    with store.session() as session:
+        if store.dialect == "postgresql":
+            # TRUNCATE also restarts the ids, so that a reset store numbers its syncs from 1.
+            session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
+        else:
+            for table in tables:
+                session.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@contextmanager
+def _one_at_a_time(store: Store) -> Iterator[None]:
+    with _SEEDING:
+        if store.dialect != "postgresql":
+            yield
+            return
+        with store.engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({_ADVISORY_LOCK})")
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_ADVISORY_LOCK})")
