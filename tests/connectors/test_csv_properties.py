@@ -7,7 +7,7 @@ import io
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from connectors.csv import read_usage
@@ -81,7 +81,16 @@ def test_any_well_formed_file_adds_up_like_the_rule_says(
     writer = csv.writer(out, delimiter=delimiter, lineterminator=newline, quoting=quoting)
     writer.writerow(["Customer ID", "Customer", "SKU", "Qty", "Status"])
     writer.writerows(rows)
-    imported = read_usage(out.getvalue().encode(encoding), name="gen.csv", vendor="V")
+    data = out.getvalue().encode(encoding)
+    if encoding == "cp1252" and not data.isascii():
+        # Some Windows-1252 text is also valid UTF-8 ("Â\xa0" is the bytes of a UTF-8
+        # no-break space): no reader can tell them apart, and UTF-8 is tried first.
+        try:
+            data.decode("utf-8")
+            assume(False)
+        except UnicodeDecodeError:
+            pass
+    imported = read_usage(data, name="gen.csv", vendor="V")
 
     expected: dict[tuple[str, str], list[object]] = {}
     for account, account_name, product, quantity, status in rows:
