@@ -212,3 +212,15 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
+
+
+class SavedSummary(Base):
+    """The figures of the current cards, saved for Home (store.summary): one row, the latest."""
+
+    __tablename__ = "card_summaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64))
+    """The state of the workspace the figures are of (store.summary.state_key)."""
+    computed_at: Mapped[datetime] = mapped_column(Instant())
+    figures: Mapped[dict[str, Any]] = mapped_column(sa.JSON)

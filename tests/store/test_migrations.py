@@ -20,6 +20,7 @@ TABLES = {
     "decisions",
     "audit_log",
     "settings",
+    "card_summaries",
 }
 
 
