@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+MONTH = ROOT / "tests" / "fixtures" / "month"
 
 
 def chromium_path() -> str | None:
@@ -39,8 +40,27 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Give back the address of the app, served for this test session by `streamlit run`."""
+def workspace_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Give back the URL of the served app's store: a SQLite file of this test session, with
+    the fixture month's PSA, SentinelOne usage and maps synced (Pax8 is left to upload)."""
+    from store import import_csv, import_maps, open_store
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('workspace') / 'trueup.db'}"
+    store = open_store(url)
+    try:
+        import_csv(store, "psa", "psa", MONTH / "psa.csv")
+        import_csv(store, "sentinelone", "usage", MONTH / "usage-sentinelone.csv")
+        import_maps(store, MONTH / "account-map.csv")
+        import_maps(store, MONTH / "product-map.csv")
+    finally:
+        store.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, workspace_url: str) -> Iterator[str]:
+    """Give back the address of the app, served for this test session by `streamlit run` on
+    its own store (`workspace_url`), never the checkout's data/trueup.db."""
     port = _free_port()
     log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
     server = subprocess.Popen(
@@ -50,7 +70,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--browser.gatherUsageStats", "false",
         ],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "TRUEUP_CURRENCY": "USD"},
+        env={**os.environ, "TRUEUP_CURRENCY": "USD", "DATABASE_URL": workspace_url},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

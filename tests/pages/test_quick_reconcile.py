@@ -6,13 +6,16 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MONTH, ROOT
 
+PAGE = ROOT / "pages" / "quick_reconcile.py"
+"""Run on its own: the app opens on Home, and this page needs no store."""
+
 
 def upload(name: str) -> tuple[str, bytes, str]:
     return name, (MONTH / name).read_bytes(), "text/csv"
 
 
 def test_uploaded_files_give_cards_per_type_and_the_unmapped_list() -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
     assert not at.exception
     assert at.info[0].value.startswith("Upload the PSA export")
 
@@ -40,7 +43,7 @@ def test_uploaded_files_give_cards_per_type_and_the_unmapped_list() -> None:
 
 
 def test_a_bad_file_shows_where_it_is_wrong_and_no_cards() -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
     psa, usage, _, _ = at.file_uploader
     psa.set_value(upload("psa.csv"))
     usage.set_value(

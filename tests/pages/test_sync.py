@@ -1,0 +1,176 @@
+"""The Sync page and its upload wizard, driven through AppTest on a store of their own."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from store import Store, import_csv, open_store, source_states
+from store.sources import source_named
+from tests.conftest import FIXTURES, MONTH, ROOT
+
+PAX8 = (MONTH / "usage-pax8.csv").read_bytes()
+RENAMED = PAX8.replace(b",quantity,", b",Assigned Seats,", 1)
+"""The Pax8 file with a quantity header no alias matches: its role must be chosen by hand."""
+
+
+@pytest.fixture
+def workspace(workspace_url: str) -> Store:
+    return open_store(workspace_url)
+
+
+def sync_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/sync.py").run()
+    assert not at.exception
+    return at
+
+
+def new_vendor(at: AppTest, name: str, distributor: str = "") -> None:
+    at.selectbox(key="sync_source").set_value("\x00new").run()
+    at.text_input[0].set_value(name)
+    at.text_input[1].set_value(distributor)
+    at.run()
+
+
+def upload(at: AppTest, name: str, data: bytes) -> None:
+    uploader = next(u for u in at.file_uploader if u.label.endswith("file (CSV or Excel)"))
+    uploader.set_value((name, data, "text/csv")).run()
+    assert not at.exception
+
+
+def role(at: AppTest, header: str):
+    return next(s for s in at.selectbox if s.label == header)
+
+
+def import_button(at: AppTest):
+    return next((b for b in at.button if b.label.startswith("Import into")), None)
+
+
+def test_a_new_vendor_source_syncs_from_an_uploaded_file(workspace: Store) -> None:
+    at = sync_page()
+    assert at.info[0].value.startswith("No sources yet")
+
+    new_vendor(at, "pax8", "Pax8")
+    upload(at, "usage-pax8.csv", PAX8)
+    assert role(at, "quantity").value == "quantity"
+    assert role(at, "account_name").value == "account_name"
+    assert "9 rows read (9 rows after repeats added up)" in at.info[-1].value
+    import_button(at).click().run()
+
+    assert not at.exception and not at.error
+    assert "**pax8**: 9 rows stored from 9 in usage-pax8.csv." in at.success[0].value
+    sources = at.dataframe[0].value
+    assert list(sources["source"]) == ["pax8"]
+    assert list(sources["status"]) == ["ok"]
+    assert list(sources["rows_stored"]) == [9]
+    assert list(sources["distributor"]) == ["Pax8"]
+    assert at.selectbox(key="sync_source").value == "pax8"  # the new source, ready for more
+    assert not import_button(at)  # the wizard starts again: no second import by mistake
+
+
+def test_a_corrected_column_role_imports_and_is_remembered_for_the_source(
+    workspace: Store,
+) -> None:
+    at = sync_page()
+    new_vendor(at, "pax8")
+    upload(at, "pax8-november.csv", RENAMED)
+    assert role(at, "Assigned Seats").value == ""
+    assert "no quantity column" in at.dataframe[-1].value["Problem"][0]
+    assert not import_button(at)
+
+    role(at, "Assigned Seats").set_value("quantity").run()
+    assert "Assigned Seats → Quantity" in at.dataframe[-1].value.columns
+    import_button(at).click().run()
+
+    assert not at.exception and not at.error
+    with workspace.session() as session:
+        profile = source_named(session, "pax8").columns
+    assert profile["quantity"] == "Assigned Seats"
+    assert profile["billing_term"] == "billing_term"
+    # The next file of the source opens with the remembered choice.
+    upload(at, "pax8-december.csv", RENAMED)
+    assert role(at, "Assigned Seats").value == "quantity"
+    assert import_button(at)
+
+
+def test_a_bad_file_shows_its_problems_row_by_row_and_stores_nothing(workspace: Store) -> None:
+    at = sync_page()
+    new_vendor(at, "acme-av")
+    upload(at, "bad_rows.csv", (FIXTURES / "import" / "bad_rows.csv").read_bytes())
+
+    assert "problems in bad_rows.csv: nothing will be stored" in at.error[0].value
+    problems = at.dataframe[-1].value
+    assert list(problems.columns) == ["File", "Row", "Column", "Problem"]
+    assert len(problems) >= 3 and set(problems["File"]) == {"bad_rows.csv"}
+    assert list(problems["Row"]) == sorted(problems["Row"])
+    assert not import_button(at)
+    with workspace.session() as session:
+        assert source_states(session) == []
+
+
+def test_an_unreadable_file_says_why_and_stores_nothing(workspace: Store) -> None:
+    at = sync_page()
+    new_vendor(at, "acme-av")
+    upload(at, "export.csv", (FIXTURES / "import" / "utf16.csv").read_bytes())
+
+    assert "export.csv cannot be read" in at.error[0].value
+    assert "UTF-16" in at.dataframe[-1].value["Problem"][0]
+    with workspace.session() as session:
+        assert source_states(session) == []
+
+
+def test_one_field_for_two_columns_is_refused(workspace: Store) -> None:
+    at = sync_page()
+    new_vendor(at, "pax8")
+    upload(at, "usage-pax8.csv", PAX8)
+
+    role(at, "unit_cost").set_value("quantity").run()
+
+    assert 'Quantity is chosen for "quantity", "unit_cost"' in at.error[0].value
+    assert not import_button(at)
+
+
+def test_an_existing_source_syncs_again_and_a_failed_sync_shows_its_error(
+    workspace: Store,
+) -> None:
+    import_csv(workspace, "sentinelone", "usage", MONTH / "usage-sentinelone.csv")
+    with workspace.session() as session:
+        assert source_named(session, "sentinelone").columns is None
+    at = sync_page()
+
+    assert at.selectbox(key="sync_source").value == "sentinelone"
+    upload(at, "s1.csv", (MONTH / "usage-sentinelone.csv").read_bytes())
+    assert role(at, "Licenses").value == "quantity"
+    import_button(at).click().run()
+
+    assert not at.error
+    sources = at.dataframe[0].value
+    assert list(sources["rows_stored"]) == [2]
+    assert "s1.csv" in list(sources["file"])
+
+
+def test_a_new_source_cannot_take_a_name_in_use_and_there_is_one_psa(workspace: Store) -> None:
+    import_csv(workspace, "psa", "psa", MONTH / "psa.csv")
+    at = sync_page()
+
+    new_vendor(at, "psa")
+
+    assert 'There is already a source named "psa"' in at.warning[0].value
+    assert at.radio[0].disabled  # the one PSA is taken: a new source is a vendor
+    assert [u.label for u in at.file_uploader] == ["Map file (CSV or Excel)"]
+
+
+def test_map_files_import_and_the_figures_follow(workspace: Store) -> None:
+    import_csv(workspace, "psa", "psa", MONTH / "psa.csv")
+    import_csv(workspace, "pax8", "usage", MONTH / "usage-pax8.csv")
+    at = sync_page()
+
+    maps = next(u for u in at.file_uploader if u.label.startswith("Map file"))
+    maps.set_value(("account-map.csv", (MONTH / "account-map.csv").read_bytes(), "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == "Import the maps").click().run()
+
+    assert not at.exception and not at.error
+    assert "**Account maps** from account-map.csv: 6 added" in at.success[0].value
+    assert "The cards are up to date" in at.success[0].value
