@@ -19,6 +19,9 @@ page = st.navigation(
             icon=":material/compare_arrows:",
             url_path="quick-reconcile",
         ),
+        st.Page(
+            "pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"
+        ),
     ],
     position="top",
 )

@@ -1,0 +1,66 @@
+"""Settings: the workspace's own settings, what this install is configured with, and the demo."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.engine import make_url
+
+import settings
+from pages.workspace import through_the_router, workspace, workspace_url
+from store import reset_demo
+from store.audit import current_user
+from store.config import REGISTRY, get_setting, set_setting
+
+through_the_router()
+
+st.title("Settings")
+opened = workspace()
+
+st.subheader("Workspace")
+with opened.session() as session:
+    stored = {name: get_setting(session, name) for name in REGISTRY}
+with st.form("workspace-settings"):
+    keep = st.number_input(
+        "Good snapshots kept per source (besides each month's last)",
+        min_value=1,
+        max_value=100,
+        value=int(stored["keep_snapshots"]),
+        help=REGISTRY["keep_snapshots"].help,
+    )
+    if st.form_submit_button("Save", icon=":material/save:"):
+        if str(keep) != stored["keep_snapshots"]:
+            with opened.session() as session:
+                set_setting(session, "keep_snapshots", str(keep), current_user())
+            st.success("Saved. Older snapshots are pruned after the next sync.")
+        else:
+            st.info("Nothing changed.")
+
+st.subheader("This install")
+st.caption(
+    "Set in the environment of the server (or `.streamlit/secrets.toml`), read at start; "
+    "the README lists them."
+)
+st.dataframe(
+    [
+        {"setting": "DATABASE_URL", "value": make_url(workspace_url()).render_as_string()},
+        *(
+            {"setting": s.env, "value": settings.get(s.name), "meaning": s.help}
+            for s in settings.REGISTRY.values()
+        ),
+    ],
+    hide_index=True,
+    width="stretch",
+)
+
+st.subheader("Demo workspace")
+st.write(
+    "Put the demo month back: a fictional MSP with three months of syncs, maps and decisions. "
+    "**This deletes everything in this workspace** (sources, syncs, maps, decisions, the audit "
+    "log) before seeding the demo again."
+)
+confirmed = st.checkbox("I understand that everything in this workspace will be deleted")
+if st.button("Restore the demo workspace", disabled=not confirmed, icon=":material/restart_alt:"):
+    with st.spinner("Restoring the demo workspace…"):
+        reset_demo(opened)
+    st.cache_data.clear()
+    st.success("The demo workspace is back. Home shows where its month stands.")
