@@ -23,11 +23,12 @@ from engine import GroupBy, group_summary
 from engine.schema import OPEN_TYPES, CardType
 from store.cards import CurrentCards, current_cards, is_open
 from store.db import Store
-from store.models import AccountMap, Decision, ProductMap, SavedSummary, SyncRun
+from store.models import AccountMap, AuditEntry, Decision, ProductMap, SavedSummary, SyncRun
 from store.types import CardStatus, SyncStatus, now
 
 VERSION = 1
 """Part of every key: bump it when what a summary holds, or how the engine counts, changes."""
+MAPS = (AccountMap, ProductMap)
 
 
 @dataclass(frozen=True)
@@ -64,21 +65,30 @@ class CardSummary:
         return sum((f.monthly_value for f in self.open_by_type.values()), Decimal("0.00"))
 
 
+CHANGES = (AuditEntry.kind.like("%map%"), AuditEntry.kind.like("decision%"))
+"""The audit entries of changes to maps (by file, by hand or auto) and of decisions."""
+
+
 def state_key(session: Session) -> str:
     """Give back the key of what the cards depend on: the good syncs, the maps, the decisions.
 
-    A handful of aggregates, cheap at any size. Times sit beside the ids because SQLite reuses
-    the ids of deleted rows: after a reset, a new state must not take an old state's key.
+    A few aggregates that stay cheap at any size: over the sync runs (a short table), the
+    primary keys of the maps and decisions, and the audit log, where every change to a map or
+    a decision leaves an entry (a map changed in place moves no id). Times sit beside the ids
+    because SQLite reuses the ids of deleted rows: after a reset, a new state must not take
+    an old state's key.
     """
     good = sa.select(
         sa.func.count(), sa.func.max(SyncRun.id), sa.func.max(SyncRun.finished_at)
     ).where(SyncRun.status == SyncStatus.OK)
-    parts: list[object] = [VERSION, list(session.execute(good).one())]
-    for model in (AccountMap, ProductMap):
-        maps = sa.select(sa.func.count(), sa.func.max(model.id), sa.func.max(model.made_at))
-        parts.append(list(session.execute(maps).one()))
-    decisions = sa.select(sa.func.max(Decision.id), sa.func.max(Decision.made_at))
-    parts.append(list(session.execute(decisions).one()))
+    rows = sa.select(
+        *(sa.select(sa.func.count()).select_from(m).scalar_subquery() for m in MAPS),
+        *(sa.select(sa.func.max(m.id)).scalar_subquery() for m in (*MAPS, Decision)),
+    )
+    changes = sa.select(sa.func.max(AuditEntry.id), sa.func.max(AuditEntry.at)).where(
+        sa.or_(*CHANGES)
+    )
+    parts = [VERSION, *(list(session.execute(q).one()) for q in (good, rows, changes))]
     text = json.dumps(parts, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

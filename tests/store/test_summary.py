@@ -11,7 +11,6 @@ from errors import InputError
 from store import Action, Store, current_cards, import_csv, import_maps
 from store.decisions import decide
 from store.summary import card_summary, refresh_summary, saved_summary, state_key
-from tests.conftest import MONTH
 from tests.store.factories import load_month, seats
 
 AT = datetime(2026, 3, 14, 9, tzinfo=UTC)
@@ -60,7 +59,11 @@ def test_a_sync_a_map_import_or_a_decision_makes_the_saved_summary_stale(
 
     import_csv(store, "datto", "usage", seats(tmp_path, "datto.csv", "7", vendor="datto"))
     keys.append(key(store))
-    import_maps(store, MONTH / "account-map.csv")  # the same maps again: nothing changes
+    # A map changed in place: no row added, no id moved.
+    (tmp_path / "moved.csv").write_text(
+        "vendor,vendor_account_id,psa_account_id\npax8,t-cobalt,400\n"
+    )
+    assert import_maps(store, tmp_path / "moved.csv").changed == 1
     keys.append(key(store))
     (tmp_path / "more.csv").write_text(
         "vendor,vendor_account_id,psa_account_id\npax8,t-foxtrot,400\n"
@@ -68,12 +71,13 @@ def test_a_sync_a_map_import_or_a_decision_makes_the_saved_summary_stale(
     import_maps(store, tmp_path / "more.csv")
     keys.append(key(store))
     cards = current_cards(store).cards.filter(card_type="increase").head(1)
+    keys.append(key(store))  # working the cards out stored no new auto-map: nothing moved
     with store.session() as session:
         decide(session, cards, Action.APPROVE, "ann", AT)
     keys.append(key(store))
 
-    assert keys[1] != keys[0] and keys[2] == keys[1]
-    assert len(set(keys)) == 4
+    assert keys[4] == keys[3]
+    assert len(set(keys)) == 5
     summary = card_summary(store)
     assert summary.key == keys[-1] and summary.computed_at != AT
     # Foxtrot is mapped now; Datto's one tenant and SKU are new and unmapped.
