@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.steps import upload
+
 MONTH = Path(__file__).resolve().parents[1] / "fixtures" / "month"
 
 pytestmark = pytest.mark.browser
@@ -17,19 +19,11 @@ def test_uploading_the_month_shows_cards_by_type_and_the_net_value(app_url, brow
     page.get_by_role("link", name="Quick reconcile", exact=True).click()
     page.get_by_text("Upload the PSA export").wait_for(timeout=30_000)
 
-    files = page.locator('input[type="file"]')
-    uploads = [
-        ["psa.csv"],
-        ["usage-pax8.csv", "usage-sentinelone.csv"],
-        ["account-map.csv", "product-map.csv"],
-        ["catalog.csv"],
-    ]
-    for position, names in enumerate(uploads):
-        # Each upload reruns the page; one made into an uploader mid-rerun can be lost.
-        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
-        files.nth(position).set_input_files([MONTH / name for name in names])
-        chips = page.get_by_test_id("stFileUploader").nth(position).get_by_test_id("stFileChipName")
-        chips.and_(page.get_by_title(names[-1])).wait_for()
+    uploaders = page.get_by_test_id("stFileUploader")
+    upload(page, uploaders.nth(0), [MONTH / "psa.csv"])
+    upload(page, uploaders.nth(1), [MONTH / "usage-pax8.csv", MONTH / "usage-sentinelone.csv"])
+    upload(page, uploaders.nth(2), [MONTH / "account-map.csv", MONTH / "product-map.csv"])
+    upload(page, uploaders.nth(3), [MONTH / "catalog.csv"])
 
     net = page.get_by_test_id("stMetric").filter(has_text="Net monthly value")
     net.get_by_text("-151.00 USD").wait_for(timeout=30_000)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.steps import upload
+
 MONTH = Path(__file__).resolve().parents[1] / "fixtures" / "month"
 
 pytestmark = pytest.mark.browser
@@ -20,12 +22,6 @@ pytestmark = pytest.mark.browser
 def metric(page, label: str) -> str:
     box = page.get_by_test_id("stMetric").filter(has_text=label).first
     return box.get_by_test_id("stMetricValue").inner_text()
-
-
-def idle(page) -> None:
-    """Wait until no run of the page's script is under way: an upload into a page that is
-    being rerun can be lost with the element it was made into."""
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
 
 
 def choose(page, label: str, option: str) -> None:
@@ -58,9 +54,7 @@ def test_a_csv_uploaded_through_the_wizard_changes_the_figures_on_home(
     name.press("Enter")
     uploader = page.get_by_test_id("stFileUploader").filter(has_text="Vendor usage file")
     uploader.wait_for()
-    idle(page)
-    uploader.locator('input[type="file"]').set_input_files(renamed)
-    uploader.get_by_title(renamed.name).wait_for()
+    upload(page, uploader, [renamed])
 
     # "Assigned Seats" is no known name for a quantity: the check says so, and waits.
     page.get_by_text("1 problem in pax8-november.csv: nothing will be stored").wait_for(
