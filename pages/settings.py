@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy.engine import make_url
 
 import settings
 from pages.workspace import through_the_router, workspace, workspace_url
-from store import reset_demo
+from store import reset_demo, shown_url
 from store.audit import current_user
 from store.config import REGISTRY, get_setting, set_setting
 
@@ -42,7 +41,7 @@ st.caption(
 )
 st.dataframe(
     [
-        {"setting": "DATABASE_URL", "value": make_url(workspace_url()).render_as_string()},
+        {"setting": "DATABASE_URL", "value": shown_url(workspace_url())},
         *(
             {"setting": s.env, "value": settings.get(s.name), "meaning": s.help}
             for s in settings.REGISTRY.values()

@@ -6,7 +6,7 @@ whole interface the pages and the CLI use.
 """
 
 from store.cards import CurrentCards, current_cards
-from store.db import Store, StoreUnavailable, database_url, open_store
+from store.db import Store, StoreUnavailable, database_url, open_store, shown_url
 from store.demo import Demo, ensure_demo, reset_demo
 from store.maps import MapImport, import_maps
 from store.retention import prune
@@ -36,5 +36,6 @@ __all__ = [
     "open_store",
     "prune",
     "reset_demo",
+    "shown_url",
     "source_states",
 ]

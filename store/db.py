@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from errors import TrueUpError
@@ -56,6 +57,11 @@ def database_url(url: str | None = None) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
+
+
+def shown_url(url: str) -> str:
+    """Give back a store URL as it may be shown or logged: its password masked."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def open_store(url: str | None = None) -> Store:
