@@ -14,10 +14,7 @@ page = st.navigation(
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/sync.py", title="Sync", icon=":material/sync:", url_path="sync"),
         st.Page(
-            "pages/quick_reconcile.py",
-            title="Quick reconcile",
-            icon=":material/compare_arrows:",
-            url_path="quick-reconcile",
+            "pages/quick_reconcile.py", title="Quick reconcile", icon=":material/compare_arrows:"
         ),
         st.Page(
             "pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"

@@ -15,6 +15,7 @@ from connectors.csv.inputs import Upload, read_inputs
 from engine import CardType, GroupBy, Reconciliation, flag_outliers, group_summary, reconcile
 from engine.schema import OPEN_TYPES
 from errors import TrueUpError
+from pages.workspace import through_the_router
 
 FILE_TYPES = ["csv", "txt", "tsv", "xlsx"]
 TYPE_LABELS = {
@@ -68,6 +69,8 @@ def upload(file: st.runtime.uploaded_file_manager.UploadedFile) -> Upload:
 def money(amount: Decimal | None) -> str:
     return f"{amount or 0:,.2f} {settings.get('currency')}"
 
+
+through_the_router()
 
 st.title("Quick reconcile")
 st.caption(

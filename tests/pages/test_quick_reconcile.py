@@ -6,8 +6,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MONTH, ROOT
 
-PAGE = ROOT / "pages" / "quick_reconcile.py"
-"""Run on its own: the app opens on Home, and this page needs no store."""
+
+def quick_reconcile() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    return at.switch_page("pages/quick_reconcile.py").run()
 
 
 def upload(name: str) -> tuple[str, bytes, str]:
@@ -15,7 +17,7 @@ def upload(name: str) -> tuple[str, bytes, str]:
 
 
 def test_uploaded_files_give_cards_per_type_and_the_unmapped_list() -> None:
-    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    at = quick_reconcile()
     assert not at.exception
     assert at.info[0].value.startswith("Upload the PSA export")
 
@@ -43,7 +45,7 @@ def test_uploaded_files_give_cards_per_type_and_the_unmapped_list() -> None:
 
 
 def test_a_bad_file_shows_where_it_is_wrong_and_no_cards() -> None:
-    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    at = quick_reconcile()
     psa, usage, _, _ = at.file_uploader
     psa.set_value(upload("psa.csv"))
     usage.set_value(
