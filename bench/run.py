@@ -71,15 +71,10 @@ def inputs(folder: Path) -> list[str]:
 
 
 def engine_command(args: list[str], out: Path) -> list[str]:
-    """Give back the `trueup reconcile` command, or the engine's API where it is not installed."""
+    """Give back the `trueup reconcile` command of this environment (`make install` puts it
+    beside the interpreter)."""
     trueup = Path(sys.executable).parent / "trueup"
-    if trueup.exists():
-        return [str(trueup), "reconcile", *args, "--all", "--out", str(out)]
-    print(
-        f"note: {trueup} is missing; running the engine through bench.engine_api, which "
-        "skips the CSV importer"
-    )
-    return [sys.executable, "-m", "bench.engine_api", *args, "--out", str(out)]
+    return [str(trueup), "reconcile", *args, "--all", "--out", str(out)]
 
 
 def run_once(measure: Measure) -> None:
