@@ -135,8 +135,3 @@ def conform(frame: pl.DataFrame | pl.LazyFrame, schema: Schema) -> pl.LazyFrame:
         (pl.col(name) if name in present else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in schema.items()
     )
-
-
-def empty(schema: Schema) -> pl.DataFrame:
-    """Give back a frame with no rows and the columns of `schema`."""
-    return pl.DataFrame(schema=schema)

@@ -13,9 +13,6 @@ from connectors.csv import Imported, read_catalog, read_map, read_psa, read_usag
 from engine.schema import ACCOUNT_MAP, PRODUCT_MAP, USAGE, Schema
 from errors import InputError, Problem
 
-READERS = 2
-"""Files read at once."""
-
 Upload = tuple[str, bytes]
 """A file as it arrives through a browser: its name and its bytes."""
 FileRef = Path | Upload
