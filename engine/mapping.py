@@ -129,15 +129,23 @@ class ResolvedUsage:
 
 
 def _map_lookup(maps: pl.LazyFrame, map_id: str, psa_id: str, flag: str) -> pl.LazyFrame:
-    """Give back one row per (vendor, vendor id) of the maps: the PSA id, or null if excluded."""
-    return maps.unique(["vendor", map_id], keep="first", maintain_order=True).select(
-        "vendor",
-        map_id,
-        pl.when(pl.col("excluded").fill_null(False))
-        .then(pl.lit(None, pl.String))
-        .otherwise(pl.col(psa_id))
-        .alias(psa_id),
-        pl.lit(True).alias(flag),
+    """Give back one row per (vendor, vendor id) of the maps: the PSA id, or null if excluded.
+
+    A row with neither a PSA id nor `excluded` (unmapped by hand) is no map: its item stays
+    unmapped."""
+    says_something = pl.col("excluded").fill_null(False) | pl.col(psa_id).is_not_null()
+    return (
+        maps.filter(says_something)
+        .unique(["vendor", map_id], keep="first", maintain_order=True)
+        .select(
+            "vendor",
+            map_id,
+            pl.when(pl.col("excluded").fill_null(False))
+            .then(pl.lit(None, pl.String))
+            .otherwise(pl.col(psa_id))
+            .alias(psa_id),
+            pl.lit(True).alias(flag),
+        )
     )
 
 

@@ -47,8 +47,12 @@ USAGE: Schema = {
     "unit_cost": QUANTITY,
     "billing_term": pl.String,
     "status": pl.String,
+    "account_domain": pl.String,
+    "account_external_id": pl.String,
 }
-"""Vendor usage: one row per vendor, vendor account and vendor product (ids are the vendor's)."""
+"""Vendor usage: one row per vendor, vendor account and vendor product (ids are the vendor's).
+`account_domain` (a tenant's domain) and `account_external_id` (the id the vendor keeps for the
+customer in the PSA) are evidence for map suggestions, where a source has them."""
 
 PSA_LINES: Schema = {
     "account_id": pl.String,
@@ -63,8 +67,10 @@ PSA_LINES: Schema = {
     "unit_cost": QUANTITY,
     "prorate": pl.Boolean,
     "billing_months": pl.Int32,
+    "account_website": pl.String,
 }
-"""PSA agreement lines: one row per contract line."""
+"""PSA agreement lines: one row per contract line. `account_website` is the company's web
+address, where the PSA has one: evidence for map suggestions."""
 
 ACCOUNT_MAP: Schema = {
     "vendor": pl.String,
@@ -75,7 +81,8 @@ ACCOUNT_MAP: Schema = {
     "auto": pl.Boolean,
 }
 """Account maps: one row per vendor and vendor account; excluded rows have no PSA account;
-`auto` marks a map made by exact name (DESIGN 4.1)."""
+`auto` marks a map made by exact name (DESIGN 4.1). A row with neither a PSA account nor
+`excluded` is an item unmapped by hand: it counts as unmapped and is never auto-mapped again."""
 
 PRODUCT_MAP: Schema = {
     "vendor": pl.String,

@@ -105,6 +105,7 @@ class PsaLine(Base):
     unit_cost: Mapped[Decimal | None] = mapped_column(Quantity())
     prorate: Mapped[bool | None]
     billing_months: Mapped[int | None]
+    account_website: Mapped[str | None] = mapped_column(Text)
 
 
 class UsageLine(Base):
@@ -124,6 +125,8 @@ class UsageLine(Base):
     unit_cost: Mapped[Decimal | None] = mapped_column(Quantity())
     billing_term: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str | None] = mapped_column(Text)
+    account_domain: Mapped[str | None] = mapped_column(Text)
+    account_external_id: Mapped[str | None] = mapped_column(Text)
 
 
 class CatalogLine(Base):
@@ -169,6 +172,30 @@ class ProductMap(_Map, Base):
 
     vendor_product_id: Mapped[str] = mapped_column(Text)
     psa_product_id: Mapped[str | None] = mapped_column(Text)
+
+
+class MapChange(Base):
+    """Changes made to maps by hand, append-only: one row per vendor item and action, with the
+    map before and after (null: no map row), so that an action can be undone as a whole."""
+
+    __tablename__ = "map_changes"
+    __table_args__ = (sa.Index(None, "made_by", "action_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[str] = mapped_column(sa.String(32))
+    """Shared by the changes of one action (one item or a bulk action)."""
+    action: Mapped[str] = mapped_column(sa.String(40))
+    """What the user did: map, accept, exclude, unmap, import, undo."""
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    """"account" or "product"."""
+    vendor: Mapped[str] = mapped_column(Text)
+    vendor_item_id: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    made_by: Mapped[str] = mapped_column(sa.String(200))
+    made_at: Mapped[datetime] = mapped_column(Instant())
+    undoes: Mapped[str | None] = mapped_column(sa.String(32))
+    """The action this one undid (for an undo)."""
 
 
 class Decision(Base):

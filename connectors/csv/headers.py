@@ -51,6 +51,16 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "unit_cost": ("unit cost", "cost", "partner cost"),
     "status": ("status", "subscription status"),
     "billing_term": ("billing term", "term", "commitment term"),
+    "account_domain": (
+        "domain",
+        "account domain",
+        "tenant domain",
+        "primary domain",
+        "default domain",
+        "domain name",
+    ),
+    "account_external_id": ("external id", "external reference", "psa reference"),
+    "account_website": ("website", "web site", "company website", "web address"),
     "prorate": ("prorate", "prorated", "proration"),
     "billing_cycle": ("billing cycle", "billing frequency", "billing period"),
     "vendor_account_id": ("vendor account id",),
@@ -74,6 +84,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "unit_cost",
         "billing_term",
         "status",
+        "account_domain",
+        "account_external_id",
     ),
     "psa": (
         "account_id",
@@ -88,6 +100,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "unit_cost",
         "prorate",
         "billing_cycle",
+        "account_website",
     ),
     "catalog": ("product_id", "product_name", "unit_price", "unit_cost", "billing_cycle"),
     "map": (

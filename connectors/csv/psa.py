@@ -56,6 +56,7 @@ def lines_frame(
         **{field: parsed.value for field, parsed in numbers.items()},
         "prorate": prorate.value,
         "billing_months": months.value,
+        "account_website": cells.field_text(columns, "account_website"),
         "rounded": cells.rounded(*numbers.values()),
         "unknown_cycle": months.invalid,
     }
@@ -79,6 +80,7 @@ def catalog_frame(
         "product_name": cells.field_text(columns, "product_name"),
         **{field: parsed.value for field, parsed in prices.items()},
         "billing_months": months.value,
+        "account_website": cells.field_text(columns, "account_website"),
         "rounded": cells.rounded(*prices.values()),
         "unknown_cycle": months.invalid,
     }

@@ -64,7 +64,9 @@ def _added_up(evaluated: pl.DataFrame, columns: Columns) -> pl.DataFrame:
 
     Only the rows of repeated keys go through the (costly) group-by.
     """
-    texts = cells.present(columns, "distributor", "billing_term", "status")
+    texts = cells.present(
+        columns, "distributor", "billing_term", "status", "account_domain", "account_external_id"
+    )
     rows = evaluated.select("row", *(value(f).alias(f) for f in [*KEY, *FIRST, "quantity"]), *texts)
     if "status" in columns.positions:
         status = pl.col("status")

@@ -155,7 +155,7 @@ CANONICAL_HEADERS = '"account_id", "account_name", "product_id", "product_name",
             [
                 'canonical.csv: "qty" given in --columns is not a field of a usage file; '
                 "its fields are vendor, distributor, account_id, account_name, product_id, "
-                "product_name, quantity, unit_cost, billing_term, status",
+                "product_name, quantity, unit_cost, billing_term, status, account_domain, account_external_id",
                 'canonical.csv: there is no column "Seats" (given for quantity in --columns); '
                 f"headers found: {CANONICAL_HEADERS}",
             ],

@@ -72,7 +72,8 @@ def test_parse_columns_rejects(text: str, message: str) -> None:
 
 def test_parse_columns_names_the_fields_when_one_is_unknown() -> None:
     with pytest.raises(
-        InputError, match=r'^--columns: "qty" is not a field; fields are account_id'
+        InputError,
+        match=r'^--columns: "qty" is not a field; fields are account_domain, account_external_id, account_id',
     ):
         parse_columns("qty=Seats")
 

@@ -237,3 +237,11 @@ def test_a_numeric_xlsx_cell_reads_as_the_number_excel_shows() -> None:
     imported = read_usage(FIXTURES / "book.xlsx", vendor="Pax8")
     assert imported.frame["quantity"].to_list() == [Decimal("12"), Decimal("3.5")]
     assert imported.warnings == []
+
+
+def test_a_tenants_domain_and_external_id_are_kept_as_evidence_for_suggestions() -> None:
+    imported = read_usage(FIXTURES / "evidence.csv")
+    kept = imported.frame.select("account_id", "account_domain", "account_external_id").unique(
+        maintain_order=True
+    )
+    assert kept.rows() == [("T1", "acmedental.com", "19234"), ("T2", None, None)]

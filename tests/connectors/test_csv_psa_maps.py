@@ -20,7 +20,9 @@ CAFE, M365 = "Café Müller GmbH", "Microsoft 365 Business Premium"
 
 
 def frame(schema: dict[str, Any], *rows: tuple[Any, ...]) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema=schema, orient="row")
+    """Give back the rows as a frame of `schema`; columns a row leaves out at its end are null."""
+    padded = [row + (None,) * (len(schema) - len(row)) for row in rows]
+    return pl.DataFrame(padded, schema=schema, orient="row")
 
 
 def test_psa_lines_one_row_per_line() -> None:
@@ -153,3 +155,10 @@ def test_product_map_with_the_vendor_given() -> None:
 )
 def test_the_month_fixtures_import(read: Any, file: str, kind: str) -> None:
     assert read(MONTH / file).kind == kind
+
+
+def test_a_psa_export_keeps_the_companys_website_as_evidence_for_suggestions() -> None:
+    imported = read_psa(FIXTURES / "psa_website.csv")
+    assert imported.frame.select("account_id", "account_website").rows() == [
+        ("19234", "https://www.acmedental.com/")
+    ]

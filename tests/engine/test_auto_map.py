@@ -239,3 +239,18 @@ def test_auto_maps_have_the_map_schema_even_when_empty():
 
     assert result.auto_account_maps.schema == pl.Schema(ACCOUNT_MAP)
     assert result.auto_product_maps.schema == pl.Schema(PRODUCT_MAP)
+
+
+def test_an_item_unmapped_by_hand_stays_unmapped_and_is_not_auto_mapped_again():
+    # The map row left when a user undoes an auto-map: neither a PSA account nor excluded.
+    cleared = account_map("pax8", "T9", None)
+    result = run(
+        [acme_line()],
+        [usage("pax8", "T9", "S1", 7, account_name="Acme Corp")],
+        accounts=[cleared],
+        products=PRODUCTS,
+    )
+
+    assert result.auto_account_maps.is_empty()
+    assert result.unmapped.select("kind", "vendor_id").rows() == [("account", "T9")]
+    assert only_card(result, "A1", "P1")["card_type"] == "no_vendor_data"

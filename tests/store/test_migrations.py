@@ -21,6 +21,7 @@ TABLES = {
     "audit_log",
     "settings",
     "card_summaries",
+    "map_changes",
 }
 
 
