@@ -8,7 +8,7 @@ whole interface the pages and the CLI use.
 from store.cards import CurrentCards, current_cards
 from store.db import Store, StoreUnavailable, database_url, open_store, shown_url
 from store.demo import Demo, ensure_demo, reset_demo
-from store.maps import MapImport, import_maps
+from store.mapping import MapImport, import_maps
 from store.retention import prune
 from store.snapshots import CurrentInputs, SourceState, current_inputs, source_states
 from store.sync import ImportResult, import_csv

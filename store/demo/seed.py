@@ -27,7 +27,7 @@ from store.demo.files import (
     usage_file,
 )
 from store.demo.products import DATTO, DISTRIBUTOR, PAX8, SENTINELONE
-from store.maps import import_maps
+from store.mapping import import_maps
 from store.models import AccountMap, Decision, ProductMap, Source
 from store.sync import import_csv
 from store.types import Action, CardStatus

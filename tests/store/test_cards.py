@@ -77,8 +77,10 @@ def test_a_map_file_imported_again_changes_only_what_differs(store: Store, tmp_p
     with store.session() as session:
         entry = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert entry is not None
-        assert entry.detail["before"][0]["psa_account_id"] == "300"
-        assert entry.detail["after"][0]["psa_account_id"] == "301"
+        moved = {c["id"]: (c["before"], c["after"]) for c in entry.detail["changes"]}
+        assert moved["t-cobalt"][0]["psa_id"] == "300"
+        assert moved["t-cobalt"][1]["psa_id"] == "301"
+        assert moved["t-new"] == (None, {**moved["t-new"][1], "psa_id": "900"})
 
 
 def test_a_decision_holds_while_the_vendor_quantity_stays_what_it_was(
