@@ -187,3 +187,54 @@ def resolve_usage(
         .sort("kind", "vendor", "vendor_id")
     )
     return ResolvedUsage(mapped=mapped, unmapped=unmapped)
+
+
+def suggest_unmapped(
+    unmapped: pl.DataFrame,
+    usage: pl.DataFrame,
+    psa_lines: pl.DataFrame,
+    catalog: pl.DataFrame,
+    account_maps: pl.DataFrame,
+) -> pl.DataFrame:
+    """Give back one suggestion per unmapped item (SUGGESTIONS, accounts then products).
+
+    Accounts are compared with the PSA accounts of the lines (with a tenant's domain and external
+    id beside the company's website, where the sources have them); products with the PSA
+    products of the lines and the catalogue. A PSA account that already has an account of the
+    same vendor (`account_maps`, auto-maps included) is offered only when nothing better is.
+    """
+    # Imported here: the suggester loads its word lists once, when first needed.
+    from engine.suggest import suggest_accounts, suggest_products
+
+    evidence = usage.group_by("vendor", pl.col("account_id").alias("vendor_id")).agg(
+        pl.col("account_domain").drop_nulls().first().alias("domain"),
+        pl.col("account_external_id").drop_nulls().first().alias("external_id"),
+    )
+    accounts = unmapped.filter(kind="account").join(
+        evidence, on=["vendor", "vendor_id"], how="left", maintain_order="left"
+    )
+    book = (
+        psa_lines.group_by("account_id")
+        .agg(pl.col("account_name").min(), pl.col("account_website").drop_nulls().first())
+        .select(
+            pl.col("account_id").alias("psa_id"),
+            pl.col("account_name").alias("psa_name"),
+            pl.col("account_website").alias("website"),
+        )
+        .sort("psa_id")
+    )
+    taken = account_maps.filter(pl.col("psa_account_id").is_not_null()).select(
+        "vendor", pl.col("psa_account_id").alias("psa_id")
+    )
+    products = (
+        psa_products(psa_lines.lazy(), catalog.lazy())
+        .select(pl.col("product_id").alias("psa_id"), pl.col("product_name").alias("psa_name"))
+        .sort("psa_id")
+        .collect()
+    )
+    return pl.concat(
+        [
+            suggest_accounts(accounts, book, taken),
+            suggest_products(unmapped.filter(kind="product"), products),
+        ]
+    )

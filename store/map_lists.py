@@ -9,9 +9,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.mapping import psa_products
+from engine.mapping import psa_products, suggest_unmapped
 from engine.schema import Schema
-from engine.suggest import suggest_accounts, suggest_products
 from store import bulk
 from store.cards import current_cards
 from store.db import Store
@@ -95,12 +94,8 @@ def map_lists(store: Store) -> MapLists:
     distributors = usage.group_by("vendor").agg(pl.col("distributor").drop_nulls().min())
     psa_accounts = (
         inputs.psa_lines.group_by("account_id")
-        .agg(pl.col("account_name").min(), pl.col("account_website").drop_nulls().first())
-        .select(
-            pl.col("account_id").alias("psa_id"),
-            pl.col("account_name").alias("psa_name"),
-            pl.col("account_website").alias("website"),
-        )
+        .agg(pl.col("account_name").min())
+        .select(pl.col("account_id").alias("psa_id"), pl.col("account_name").alias("psa_name"))
         .sort("psa_name", "psa_id")
     )
     products = (
@@ -117,18 +112,8 @@ def map_lists(store: Store) -> MapLists:
     }
     vendors = inputs.vendors_with_data
 
-    account_items = unmapped.filter(kind="account").join(
-        usage.group_by("vendor", pl.col("account_id").alias("vendor_id")).agg(
-            pl.col("account_domain").drop_nulls().first().alias("domain"),
-            pl.col("account_external_id").drop_nulls().first().alias("external_id"),
-        ),
-        on=["vendor", "vendor_id"],
-        how="left",
-    )
-    taken = maps["account"].filter(pl.col("psa_id").is_not_null()).select("vendor", "psa_id")
-    account_suggestions = suggest_accounts(account_items, psa_accounts, taken)
-    product_items = unmapped.filter(kind="product")
-    product_suggestions = suggest_products(product_items, products)
+    account_maps = pl.concat([inputs.account_maps, current.result.auto_account_maps])
+    suggestions = suggest_unmapped(unmapped, usage, inputs.psa_lines, inputs.catalog, account_maps)
     accounts_using = usage.group_by("vendor", pl.col("product_id").alias("vendor_id")).agg(
         pl.col("account_id").n_unique().alias("accounts")
     )
@@ -203,11 +188,9 @@ def map_lists(store: Store) -> MapLists:
         | set(usage.get_column("distributor").drop_nulls())
     )
     return MapLists(
-        accounts=kind_lists(
-            "account", psa_accounts, unmapped_list("account", account_suggestions, None)
-        ),
+        accounts=kind_lists("account", psa_accounts, unmapped_list("account", suggestions, None)),
         products=kind_lists(
-            "product", products, unmapped_list("product", product_suggestions, accounts_using)
+            "product", products, unmapped_list("product", suggestions, accounts_using)
         ),
         renamed=renamed,
         sources=sources,
