@@ -21,6 +21,7 @@ from pages.workspace import (
     plural,
     synced_by,
     through_the_router,
+    unmapped_banner,
     workspace_url,
 )
 from store import SourceKind, SourceState, SyncStatus, source_states
@@ -42,6 +43,7 @@ class NextStep:
     title: str
     text: str
     page: str | None = None  # where the step is done, where the app has that page yet
+    page_title: str = "Sync"
 
 
 @st.cache_data(max_entries=8, show_spinner="Working out the cards of the current snapshots…")
@@ -92,8 +94,9 @@ def next_step(states: list[SourceState], summary: CardSummary, now: datetime) ->
             "Clear the unmapped",
             f"{plural(summary.unmapped_accounts, 'vendor account')} and "
             f"{plural(summary.unmapped_products, 'service')} have no map yet, so their usage "
-            "reaches no card. Import account and product map files on the Sync page.",
-            "pages/sync.py",
+            "reaches no card. Accept the suggestions, map or exclude each on the Mapping page.",
+            "pages/mapping.py",
+            "Mapping",
         )
     if summary.open_cards:
         return NextStep(
@@ -161,7 +164,9 @@ step = next_step(states, summary, now)
 with st.container(border=True):
     st.markdown(f"**Next: {step.title}**  \n{step.text}")
     if step.page:
-        st.page_link(step.page, label=f"{step.title} on the Sync page", icon=":material/sync:")
+        label = f"{step.title} on the {step.page_title} page"
+        st.page_link(step.page, label=label, icon=":material/arrow_forward:")
+unmapped_banner(summary.unmapped_accounts, summary.unmapped_products)
 
 top = st.columns(4)
 top[0].metric("Unmapped accounts", f"{summary.unmapped_accounts:,}", border=True)

@@ -121,6 +121,21 @@ def synced_by(state: SourceState) -> list[Synced]:
     return synced
 
 
+def unmapped_banner(accounts: int, products: int) -> None:
+    """Show both unmapped counts and the way to the Mapping page, while either is above zero:
+    their usage reaches no card until they are mapped or excluded."""
+    if not accounts and not products:
+        return
+    with st.container(border=True):
+        text, link = st.columns([4, 1], vertical_alignment="center")
+        text.warning(
+            f"**{plural(accounts, 'vendor account')} and {plural(products, 'service')} "
+            "unmapped**: their usage reaches no card until each is mapped or excluded.",
+            icon=":material/link_off:",
+        )
+        link.page_link("pages/mapping.py", label="Clear them on Mapping", icon=":material/link:")
+
+
 def show_error(error: TrueUpError) -> None:
     """Show an error as the user can act on it: what happened, and the next step."""
     message = str(error).replace("\n", "  \n")

@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from store.demo.book import Book, Line
+from store.demo.book import MONTHS, Book, Line
 from store.demo.products import (
     DATTO,
     DISTRIBUTOR,
@@ -15,6 +15,7 @@ from store.demo.products import (
     OUR_TENANT,
     PAX8,
     PRODUCTS,
+    RENAMED,
     SENTINELONE,
     SKUS,
 )
@@ -81,6 +82,8 @@ def usage_file(book: Book, vendor: str, month: int, *, broken: bool = False) -> 
     export does when a subscription is mid-provisioning."""
     names = {a.id: a.name for c in book.customers for a in c.accounts.values()}
     names[book.our_tenant.id] = OUR_TENANT[0]
+    if month == MONTHS - 1 and vendor == RENAMED[0]:
+        names = {id: RENAMED[2] if name == RENAMED[1] else name for id, name in names.items()}
     counts = sorted(
         (key, quantity) for key, quantity in book.counts[month].items() if key[0] == vendor
     )

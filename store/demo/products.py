@@ -30,6 +30,8 @@ PRODUCTS = {
         _product("EXO-P1", "Exchange Online (Plan 1)", "4.80", "4.00"),
         _product("TEAMS-ESS", "Microsoft Teams Essentials", "4.80", "4.00"),
         _product("M365-COPILOT", "Microsoft 365 Copilot", "378.00", "360.00", "annual"),
+        # Newly in the catalogue, not yet billed to anyone: the Pax8 SKU is this month's to map.
+        _product("PBI-PRO", "Microsoft Power BI Pro", "16.80", "14.00"),
         _product("S1-CORE", "SentinelOne Singularity Core", "5.00", "2.50"),
         _product("S1-CONTROL", "SentinelOne Singularity Control", "7.50", "3.75"),
         _product("S1-COMPLETE", "SentinelOne Singularity Complete", "10.00", "5.50"),
@@ -56,7 +58,7 @@ class Sku:
 
 
 PAX8, SENTINELONE, DATTO = "Pax8", "SentinelOne", "Datto"
-DISTRIBUTOR = {PAX8: "pax8"}
+DISTRIBUTOR = {PAX8: "Pax8"}
 
 _SKUS = [
     # vendor, SKU id, SKU name, PSA product or how it is left, partner cost, term
@@ -173,5 +175,7 @@ TWO_AGREEMENTS = "Granite Peak Engineering, Inc."
 """Billed Business Premium on two agreements (the firm and its engineering division)."""
 DISCOUNTED = ("Riverside Community Food Bank", Decimal("0.80"))
 """A non-profit billed at 80 % of list price."""
+RENAMED = (PAX8, "Mosaic Marketing", "Mosaic Marketing Group")
+"""A tenant renamed at the vendor in the last month: its map holds (maps are keyed by ids)."""
 OUR_TENANT = ("TrueNorth IT Solutions", "Our own tenant")
 """The MSP's own Microsoft 365 tenant at Pax8: excluded, never billed."""
