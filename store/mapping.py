@@ -311,12 +311,12 @@ def _record(
         if deleted:
             model = MODELS[kind]
             column = getattr(model, vendor_id)
-            session.execute(
+            # Many rows by bound parameters: a Core statement (the ORM runs no bulk DELETE).
+            session.connection().execute(
                 sa.delete(model).where(
                     model.vendor == sa.bindparam("v"), column == sa.bindparam("i")
                 ),
                 [{"v": v, "i": i} for v, i in deleted],
-                execution_options={"synchronize_session": False},
             )
         session.execute(
             sa.insert(MapChange),
