@@ -159,7 +159,7 @@ def unmapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) ->
             format="%d",
             help="How sure the suggestion is, 0 to 100.",
         ),
-        "reason": st.column_config.TextColumn("Why", width="medium"),
+        "reason": st.column_config.TextColumn("Why", width="large"),
         "quantity": st.column_config.NumberColumn("Quantity", format="%.4g"),
         **(
             {"accounts": st.column_config.NumberColumn("Accounts using it")}
@@ -209,7 +209,8 @@ def unmapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) ->
             reason = exclusion_reason(kind, f"{kind.key}.reason")
             if st.button("Exclude", key=f"{kind.key}.exclude", icon=":material/block:"):
                 action = exclude_items(workspace(), kind.key, chosen, reason)
-                done(f"Excluded {plural(action.items, kind.one)}: their usage is ignored.")
+                its = "its" if action.items == 1 else "their"
+                done(f"Excluded {plural(action.items, kind.one)}: {its} usage is ignored.")
     bulk_accept(kind, rows)
 
 
@@ -432,9 +433,12 @@ st.caption(
     "Map each vendor account to a PSA account and each vendor service to a PSA product, or "
     "exclude it. Until then its usage reaches no card."
 )
-flash = st.session_state.pop("mapping.flash", None)
-if flash:
-    st.success(flash, icon=":material/check:")
+# Always there, empty or not, so that the elements below keep their place between runs
+# (a table's selection and the open tab are kept by place).
+with st.container():
+    flash = st.session_state.pop("mapping.flash", None)
+    if flash:
+        st.success(flash, icon=":material/check:")
 
 top = st.columns([3, 2], vertical_alignment="bottom")
 source = top[0].selectbox("Vendor or distributor", [ALL, *found.sources], key="mapping.source")
@@ -448,12 +452,12 @@ if last is not None and top[1].button(
     undone = undo_map_action(opened, user=current_user())
     done(f"Undone: {undone.describe() if undone else 'nothing'}.")
 
-accounts_tab, services_tab = st.tabs(
-    [
-        f"Accounts · {found.accounts.unmapped.height:,} unmapped",
-        f"Services · {found.products.unmapped.height:,} unmapped",
-    ]
+st.markdown(
+    f"**Unmapped: {plural(found.accounts.unmapped.height, 'account')} · "
+    f"{plural(found.products.unmapped.height, 'service')}**"
 )
+# Fixed labels and a key: the tab a user is on stays open while counts change under it.
+accounts_tab, services_tab = st.tabs(["Accounts", "Services"], key="mapping.tab")
 with accounts_tab:
     kind_tab(ACCOUNTS, found.accounts, source)
 with services_tab:

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,12 +58,12 @@ def workspace_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory, workspace_url: str) -> Iterator[str]:
-    """Give back the address of the app, served for this test session by `streamlit run` on
-    its own store (`workspace_url`), never the checkout's data/trueup.db."""
+@contextmanager
+def serve(folder: Path, workspace_url: str) -> Iterator[str]:
+    """Give back the address of the app served by `streamlit run` on its own store
+    (`workspace_url`), never the checkout's data/trueup.db; its log goes to `folder`."""
     port = _free_port()
-    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
+    log = (folder / "server.log").open("w")
     server = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
@@ -89,6 +90,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, workspace_url: str) -> Ite
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, workspace_url: str) -> Iterator[str]:
+    """Give back the address of the app, served for this test session on `workspace_url`."""
+    with serve(tmp_path_factory.mktemp("streamlit"), workspace_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

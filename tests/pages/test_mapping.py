@@ -4,37 +4,23 @@ A table's selection is injected as the browser would send it; the browser test c
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from store import Store, current_cards, import_csv, open_store
 from tests.conftest import ROOT
 
-PSA = """account_id,account_name,contract_id,product_id,product_name,quantity,unit_price
-100,"Windward Capital Partners, LLC",C1,M365BP,Microsoft 365 Business Premium,8,22
-200,Highland Park Veterinary Hospital,C2,M365BP,Microsoft 365 Business Premium,9,22
-300,Cobalt Law,C3,M365BP,Microsoft 365 Business Premium,4,22
-"""
-USAGE = """vendor,account_id,account_name,product_id,product_name,quantity
-pax8,t-1,Windward Capital,SKU-BP,M365 Business Premium NCE Monthly,8
-pax8,t-2,HPVH Main,SKU-BP,M365 Business Premium NCE Monthly,10
-pax8,t-3,Cobalt Law,SKU-BP,M365 Business Premium NCE Monthly,4
-pax8,t-9,Pax8 Internal,SKU-BP,M365 Business Premium NCE Monthly,2
-pax8,t-1,Windward Capital,SKU-TRIAL,Copilot Chat (trial),3
-"""
+SCENARIO = ROOT / "tests" / "fixtures" / "mapping"
+"""A PSA export and a Pax8 file: two accounts to map by suggestion, one exact name (auto-mapped),
+an internal tenant, a SKU named unlike its PSA product and a trial SKU."""
 
 
 @pytest.fixture
-def workspace(workspace_url: str, tmp_path: Path) -> Store:
-    """Give the test's store: one PSA export and one Pax8 file with two accounts to map by
-    suggestion, one exact name (auto-mapped), an internal tenant and a trial SKU."""
-    (tmp_path / "psa.csv").write_text(PSA)
-    (tmp_path / "pax8.csv").write_text(USAGE)
+def workspace(workspace_url: str) -> Store:
+    """Give the test's store, with the scenario synced."""
     opened = open_store(workspace_url)
-    import_csv(opened, "psa", "psa", tmp_path / "psa.csv")
-    import_csv(opened, "pax8", "usage", tmp_path / "pax8.csv")
+    import_csv(opened, "psa", "psa", SCENARIO / "psa.csv")
+    import_csv(opened, "pax8", "usage", SCENARIO / "usage-pax8.csv")
     return opened
 
 
@@ -77,7 +63,8 @@ def test_the_page_lists_the_unmapped_with_suggestions_and_counts(workspace: Stor
     at = mapping_page()
 
     assert unmapped(at, "account") == 3  # Windward, HPVH, the internal tenant; Cobalt auto-mapped
-    assert [t.label for t in at.tabs] == ["Accounts · 3 unmapped", "Services · 2 unmapped"]
+    assert [t.label for t in at.tabs] == ["Accounts", "Services"]
+    assert any(m.value == "**Unmapped: 3 accounts · 2 services**" for m in at.markdown)
     table = unmapped_table(at, "account")
     suggested = dict(zip(table["vendor_name"], table["psa_name"], strict=True))
     assert suggested["Windward Capital"] == "Windward Capital Partners, LLC"
