@@ -450,7 +450,12 @@ if last is not None and top[1].button(
     help=f"Your last change to maps, made {ago(last.made_at, datetime.now(UTC))}.",
 ):
     undone = undo_map_action(opened, user=current_user())
-    done(f"Undone: {undone.describe() if undone else 'nothing'}.")
+    kept = (
+        f" ({plural(undone.skipped, 'item')} left as changed since by someone else)"
+        if undone and undone.skipped
+        else ""
+    )
+    done(f"Undone: {undone.describe() if undone else 'nothing'}{kept}.")
 
 st.markdown(
     f"**Unmapped: {plural(found.accounts.unmapped.height, 'account')} · "

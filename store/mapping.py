@@ -8,7 +8,7 @@ an action changed (one item or a whole bulk action), and the audit log says who 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +58,8 @@ class MapAction:
     made_at: datetime
     added: int = 0
     """Of the items, those that had no map row before."""
+    skipped: int = 0
+    """Of an undone action's items, those left as they were: changed again since."""
 
     def describe(self) -> str:
         """Give back the action as a person says it: `exclude 3 services`."""
@@ -207,7 +209,11 @@ def undo_map_action(
     store: Store, *, user: str | None = None, at: datetime | None = None
 ) -> MapAction | None:
     """Give back the user's last action on maps, after putting back every map it changed as it
-    was before; None when there is nothing to undo."""
+    was before; None when there is nothing to undo.
+
+    An item changed again since (by someone else) is left as it is now: undo never throws away
+    a later change. The action's `skipped` counts those items.
+    """
     who, when = user or current_user(), at or now()
     with store.session() as session:
         last = _last(session, who)
@@ -222,12 +228,17 @@ def undo_map_action(
             orient="row",
         )
         current = _states(session, last.kind, keys)
-        rows = [
-            (c.vendor, c.vendor_item_id, current.get((c.vendor, c.vendor_item_id)), c.before)
-            for c in changed
-        ]
+        rows = []
+        for c in changed:
+            now_is = current.get((c.vendor, c.vendor_item_id))
+            # Still as the action left it: put it back; else keep the later change (a no-op
+            # row, so that the undo is recorded and the action is not offered again).
+            rows.append(
+                (c.vendor, c.vendor_item_id, now_is, c.before if now_is == c.after else now_is)
+            )
         _record(session, last.kind, "undo", rows, who, when, undoes=last.action_id)
-    return last
+    skipped = sum(1 for _, _, now_is, after in rows if now_is == after)
+    return replace(last, skipped=skipped)
 
 
 def _changes(items: pl.DataFrame, **values: Any) -> pl.DataFrame:
@@ -289,8 +300,9 @@ def _record(
     """Write the maps after each change and the history of the action; give back the action."""
     action_id = uuid.uuid4().hex
     if rows:
-        written = [(v, i, after) for v, i, _, after in rows if after is not None]
-        deleted = [(v, i) for v, i, _, after in rows if after is None]
+        moved = [(v, i, after) for v, i, before, after in rows if before != after]
+        written = [(v, i, after) for v, i, after in moved if after is not None]
+        deleted = [(v, i) for v, i, after in moved if after is None]
         vendor_id, psa_id = f"vendor_{kind}_id", f"psa_{kind}_id"
         frame = pl.DataFrame(
             [

@@ -228,19 +228,20 @@ def test_undo_reverses_the_users_last_action_as_a_whole_and_only_theirs(store: S
     assert cobalt not in unmapped(store)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bug: undo puts back the item's map from before the user's action even where another "
-    "user changed that item since: bob's later map is lost, and bob's undo brings ann's back.",
-)
 def test_my_undo_leaves_an_item_another_user_changed_since_as_they_left_it(store: Store) -> None:
     month(store)
     map_items(store, "account", items("t-foxtrot"), "300", user="ann")
     map_items(store, "account", items("t-foxtrot"), "400", user="bob")
 
-    undo_map_action(store, user="ann")
+    undone = undo_map_action(store, user="ann")
 
+    assert undone is not None and undone.skipped == 1
     assert stored(store, "account")[("pax8", "t-foxtrot")][0] == "400"
+    assert last_map_action(store, "ann") is None  # her action is undone, though it changed nothing
+    bob = undo_map_action(store, user="bob")
+    assert bob is not None and bob.skipped == 0
+    # Bob's undo puts back what his action replaced: ann's map (her undo had left it alone).
+    assert stored(store, "account")[("pax8", "t-foxtrot")][0] == "300"
 
 
 def test_undo_of_a_map_file_puts_back_the_maps_as_they_were(store: Store, tmp_path: Path) -> None:
