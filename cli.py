@@ -25,9 +25,10 @@ import typer
 import settings
 from connectors.csv import parse_columns
 from connectors.csv.export import write_cards, write_unmapped
-from connectors.csv.inputs import read_inputs
+from connectors.csv.inputs import Inputs, read_inputs
 from engine import CardType, GroupBy, Reconciliation, group_summary, reconcile
-from engine.schema import OPEN_TYPES
+from engine.mapping import suggest_unmapped
+from engine.schema import CATALOG, OPEN_TYPES
 from errors import TrueUpError
 
 if TYPE_CHECKING:
@@ -90,25 +91,16 @@ def reconcile_command(
 ) -> None:
     """Reconcile a PSA export against vendor usage files and write the service cards as CSV."""
     try:
-        inputs = read_inputs(
+        _, result = _reconcile_files(
             psa,
             usage,
-            [(f, "account") for f in account_map or []]
-            + [(f, "product") for f in product_map or []],
+            account_map or [],
+            product_map or [],
             catalog,
             vendor=vendor,
-            usage_columns=parse_columns(columns) if columns else None,
-            psa_columns=parse_columns(psa_columns) if psa_columns else None,
+            columns=columns,
+            psa_columns=psa_columns,
             decimal_comma=decimal_comma,
-        )
-        for warning in inputs.warnings:
-            typer.echo(f"warning: {warning}", err=True)
-        result = reconcile(
-            inputs.psa_lines,
-            inputs.usage,
-            inputs.account_maps,
-            inputs.product_maps,
-            inputs.catalog,
             auto_map=not no_auto_map,
         )
     except TrueUpError as error:
@@ -129,6 +121,44 @@ def reconcile_command(
     typer.echo(run_summary(result), err=True)
 
 
+def _reconcile_files(
+    psa: Path,
+    usage: list[Path],
+    account_maps: list[Path],
+    product_maps: list[Path],
+    catalog: Path | None,
+    *,
+    vendor: str | None,
+    columns: str | None,
+    psa_columns: str | None,
+    decimal_comma: bool,
+    auto_map: bool,
+) -> tuple[Inputs, Reconciliation]:
+    """Give back the files of a quick reconciliation read, and their reconciliation; the files'
+    warnings are printed on stderr."""
+    inputs = read_inputs(
+        psa,
+        usage,
+        [(f, "account") for f in account_maps] + [(f, "product") for f in product_maps],
+        catalog,
+        vendor=vendor,
+        usage_columns=parse_columns(columns) if columns else None,
+        psa_columns=parse_columns(psa_columns) if psa_columns else None,
+        decimal_comma=decimal_comma,
+    )
+    for warning in inputs.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    result = reconcile(
+        inputs.psa_lines,
+        inputs.usage,
+        inputs.account_maps,
+        inputs.product_maps,
+        inputs.catalog,
+        auto_map=auto_map,
+    )
+    return inputs, result
+
+
 def run_summary(result: Reconciliation) -> str:
     """Give back the few lines printed after a reconcile: cards per type, unmapped, net value."""
     by_type = {
@@ -144,6 +174,138 @@ def run_summary(result: Reconciliation) -> str:
             f"cards: {shown or 'none'}",
             f"unmapped: {kinds['account']} accounts, {kinds['product']} products",
             f"net monthly value of open cards: {net:,.2f} {currency}",
+        ]
+    )
+
+
+@app.command("suggest")
+def suggest_command(
+    psa: Annotated[
+        Path | None,
+        typer.Option(help="The PSA export: one row per agreement line (default: the store)."),
+    ] = None,
+    usage: Annotated[
+        list[Path] | None,
+        typer.Option(help="A vendor usage file (CSV or .xlsx[#sheet]); repeat. Needs --psa."),
+    ] = None,
+    account_map: Annotated[
+        list[Path] | None, typer.Option(help="An account map file; repeatable.")
+    ] = None,
+    product_map: Annotated[
+        list[Path] | None, typer.Option(help="A product map file; repeatable.")
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="The PSA product catalogue: more products to suggest.")
+    ] = None,
+    vendor: Annotated[
+        str | None, typer.Option(help="The vendor of usage files without a vendor column.")
+    ] = None,
+    columns: Annotated[
+        str | None, typer.Option(help="Usage columns by hand: quantity=Seats,account_name=Org")
+    ] = None,
+    psa_columns: Annotated[
+        str | None, typer.Option(help="PSA columns by hand: quantity=Qty,line_id=Addition")
+    ] = None,
+    decimal_comma: Annotated[
+        bool, typer.Option("--decimal-comma", help="Numbers use a decimal comma: 1.234,5")
+    ] = False,
+    no_auto_map: Annotated[
+        bool, typer.Option("--no-auto-map", help="Do not map exact name matches.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the suggestions here (default: stdout).")
+    ] = None,
+) -> None:
+    """Suggest a PSA account or product for each unmapped vendor account and product, as CSV.
+
+    With --psa and --usage: for those files, read as `trueup reconcile` reads them.
+    Without: for the store's current syncs and maps."""
+    file_only = {
+        "--usage": usage,
+        "--account-map": account_map,
+        "--product-map": product_map,
+        "--catalog": catalog,
+        "--vendor": vendor,
+        "--columns": columns,
+        "--psa-columns": psa_columns,
+        "--decimal-comma": decimal_comma,
+        "--no-auto-map": no_auto_map,
+    }
+    try:
+        if psa is None:
+            given = [flag for flag, value in file_only.items() if value]
+            if given:
+                one = len(given) == 1
+                raise TrueUpError(
+                    f"{', '.join(given)} {'is' if one else 'are'} for suggesting from files: "
+                    f"give --psa and --usage too, or leave {'it' if one else 'them'} out to "
+                    "suggest from the store"
+                )
+            suggestions = _store_suggestions()
+        else:
+            if not usage:
+                raise TrueUpError("suggesting from files needs vendor usage too: --usage FILE")
+            inputs, result = _reconcile_files(
+                psa,
+                usage,
+                account_map or [],
+                product_map or [],
+                catalog,
+                vendor=vendor,
+                columns=columns,
+                psa_columns=psa_columns,
+                decimal_comma=decimal_comma,
+                auto_map=not no_auto_map,
+            )
+            no_catalog = pl.DataFrame(schema=CATALOG)
+            suggestions = _suggestions(
+                result,
+                inputs.usage,
+                inputs.psa_lines,
+                inputs.catalog if inputs.catalog is not None else no_catalog,
+                inputs.account_maps,
+            )
+    except TrueUpError as error:
+        _fail(error)
+    _write_csv(suggestions, out)
+    typer.echo(suggest_summary(suggestions), err=True)
+
+
+def _store_suggestions() -> pl.DataFrame:
+    from store import current_cards
+
+    current = current_cards(_store())
+    inputs = current.inputs
+    return _suggestions(
+        current.result, inputs.usage, inputs.psa_lines, inputs.catalog, inputs.account_maps
+    )
+
+
+def _suggestions(
+    result: Reconciliation,
+    usage: pl.DataFrame,
+    psa_lines: pl.DataFrame,
+    catalog: pl.DataFrame,
+    account_maps: pl.DataFrame,
+) -> pl.DataFrame:
+    """Give back one suggestion per unmapped item of the reconciliation (SUGGESTIONS)."""
+    # The accounts auto-mapped in this reconciliation are taken too: a PSA account that just got
+    # a vendor's account by exact name is not the best guess for another account of that vendor.
+    taken = pl.concat([account_maps, result.auto_account_maps])
+    return suggest_unmapped(result.unmapped, usage, psa_lines, catalog, taken)
+
+
+def suggest_summary(suggestions: pl.DataFrame) -> str:
+    """Give back the lines printed after suggest: the unmapped items of each kind, and how many
+    of them got a suggestion."""
+    unmapped = Counter(suggestions.get_column("kind").to_list())
+    offered = suggestions.filter(pl.col("psa_id").is_not_null())
+    suggested = Counter(offered.get_column("kind").to_list())
+    return "\n".join(
+        [
+            f"unmapped: {unmapped['account']} accounts, {unmapped['product']} products",
+            f"suggestions: {suggested['account']} of {unmapped['account']} accounts, "
+            f"{suggested['product']} of {unmapped['product']} products",
         ]
     )
 
@@ -341,6 +503,22 @@ def demo_command(
         f"from {first:%B %Y} to {last:%B %Y}, {demo.decisions} decisions"
     )
     typer.echo(store_summary(current_cards(store)))
+
+
+def _write_csv(frame: pl.DataFrame, out: Path | None) -> str:
+    """Give back where the frame went, after writing it as CSV to `out`, or to stdout when `out`
+    is none or "-"."""
+    try:
+        if out is None or str(out) == "-":
+            frame.write_csv(sys.stdout.buffer, null_value="")
+            sys.stdout.flush()
+            return "stdout"
+        # Opened here, not by Polars: Polars' errors carry no file name or reason to show.
+        with out.open("wb") as file:
+            frame.write_csv(file, null_value="")
+    except OSError as error:
+        _fail(TrueUpError(f"cannot write {error.filename}: {error.strerror}"))
+    return str(out)
 
 
 def _store() -> Store:
