@@ -49,13 +49,17 @@ TAKEN_COST = 10
 """What a PSA account loses when one of the vendor's accounts already maps to it."""
 LOOK_ALIKE_AT = 84
 """The most a fit scores while another PSA item holds every word it matched."""
+LOOK_ALIKE_FROM = 55
+"""A PSA item that holds those words but fits worse than this is no look-alike."""
 CLOSE = 10
 """Two fits closer than this share the doubt: the better one loses the difference."""
 TIE = 2
 """Two fits this close are a tie: neither is offered."""
-CANDIDATES = 8
+CANDIDATES = 6
 """PSA items per vendor item that the word index hands to the full comparison."""
-BEHIND = 0.5
+POOL = 400
+"""The most PSA items ranked for one vendor item (names of common words only have more)."""
+BEHIND = 0.6
 """Candidates sharing less than this share of the best candidate's weight are not compared."""
 
 
@@ -101,8 +105,9 @@ ABBREVIATIONS = {
     "acad": "academy", "admin": "administration", "ops": "operations", "std": "standard",
     "prem": "premium", "ess": "essentials", "adv": "advanced", "pro": "professional",
 }  # fmt: skip
-"""Abbreviations that are also words, or too short for the general rule: the general rule (a
-prefix, or a contraction keeping the first and last letter) covers the rest."""
+"""Abbreviations that are also words, keep a vowel, or are too short for the general rules,
+which cover the rest: a vendor word no PSA name has may be the start of a PSA word ("hosp"),
+and a contraction keeps the first and last letters and drops the vowels ("mgmt")."""
 FULL_WORDS: dict[str, set[str]] = {}
 for _short, _full in ABBREVIATIONS.items():
     FULL_WORDS.setdefault(_full, set()).add(_short)
@@ -216,6 +221,8 @@ def _name(text: str | None, rules: _Rules) -> _Name:
     removed = [w for w in removed if w != "and"]
     whole = [w for w in words if w not in LEGAL and w not in SITE_NOISE]
     whole = whole[1:] if whole[:1] == ["the"] else whole
+    while len(whole) > 1 and whole[-1] in LEGAL_AT_END and whole[-1] not in WEAK:
+        whole.pop()  # "PC" is in no one's initials, "Company" may be
     return _Name(
         _key(text),
         tuple(kept),
@@ -252,17 +259,25 @@ def _initials(words: Sequence[str]) -> str:
     return "".join(w[0] for w in words)
 
 
-def _is_abbreviation(short: str, full: str) -> bool:
-    """Give back whether `short` abbreviates `full`: a prefix of three letters or more, or a
-    contraction that keeps the first and last letters ("mgmt", "peds", "intl")."""
+def _is_contraction(short: str, full: str) -> bool:
+    """Give back whether `short` contracts `full`: it keeps the first and last letters and drops
+    the vowels ("mgmt", "svcs", "intl"). Contractions with vowels ("peds", "dept") are too like
+    words to guess ("red" is not "radstead"): ABBREVIATIONS lists the common ones."""
     if len(short) < 3 or len(full) < len(short) + 2 or short[0] != full[0]:
         return False
-    if full.startswith(short):
-        return True
-    if short[-1] != full[-1]:
+    if short[-1] != full[-1] or any(c in _VOWELS for c in short[1:]):
         return False
     rest = iter(full[1:])
     return all(letter in rest for letter in short[1:])
+
+
+_VOWELS = frozenset("aeiou")
+COMPOUND_ENDS = _set_of(
+    "wood woods field fields side view brook ridge dale land lands ford ton town ville port way "
+    "stone water hill hills gate haven crest worth wick well wells mont point park creek bridge "
+    "bury ham stead shire ley lake mill mills berg burg"
+)
+"""Word endings that make a compound, not an abbreviation: "Pine" is not short for "Pinewood"."""
 
 
 class _Match(NamedTuple):
@@ -276,12 +291,13 @@ class _Fit(NamedTuple):
     psa: int
     score: int
     tier: int
-    """4: the vendor keeps the PSA id; 3: the same name; 2: the same words or the same domain;
-    1: anything less; 0: rejected (another plan or level)."""
+    """How decisive the evidence is, whatever the score: 4 the vendor keeps the PSA id, 3 the
+    same name or the website's domain, 2 the same words, 1 anything less, 0 rejected (another
+    plan or level). Evidence that agrees with the name adds one."""
     reason: str
     """Why the names fit; empty until asked for (see `_Book.fit`)."""
     matched: frozenset[str] = frozenset()
-    """The vendor's strong words that matched."""
+    """The vendor's words that matched (stop words aside)."""
     before: str = ""
     """Evidence besides the name (an external id, a domain)."""
     after: tuple[str, ...] = ()
@@ -304,10 +320,6 @@ class _Book:
     weights: dict[str, float] = field(init=False)
     unknown: float = field(init=False)
     _weights: dict[str, float] = field(init=False)
-    counts: dict[str, int] = field(init=False)
-    """How many PSA names each word is in."""
-    common: int = field(init=False)
-    """A word in more names than this is left out of finding candidates where rarer ones are."""
 
     def __post_init__(self) -> None:
         cache: dict[str, _Name] = {}
@@ -317,12 +329,11 @@ class _Book:
             for token in set(name.tokens):
                 df[token] = df.get(token, 0) + 1
         total = len(self.parsed)
-        self.counts = df
-        self.common = max(50, total // 20)
         self.unknown = 1 + math.log(total + 1)
         self.weights = {t: 1 + math.log((total + 1) / (n + 1)) for t, n in df.items()}
         self._weights = {t: _discounted(t, w, self.rules.weak) for t, w in self.weights.items()}
         self._links: dict[str, dict[str, tuple[float, str | None]]] = {}
+        self._having_cache: dict[str, frozenset[int]] = {}
 
     def weight(self, token: str) -> float:
         """Give back how much a word tells: rare words much, form words and stop words little."""
@@ -336,32 +347,22 @@ class _Book:
         return sorted(self.weights)
 
     @cached_property
-    def token_ids(self) -> dict[str, int]:
-        return {t: i for i, t in enumerate(self.vocabulary)}
-
-    @cached_property
-    def postings(self) -> pl.DataFrame:
-        """One row per PSA item and word of its name: token, psa."""
-        ids = self.token_ids
-        tokens, items = [], []
+    def postings(self) -> dict[str, frozenset[int]]:
+        """The PSA items by each word of their names."""
+        index: dict[str, set[int]] = {}
         for i, name in enumerate(self.parsed):
-            for token in set(name.tokens):
-                tokens.append(ids[token])
-                items.append(i)
-        return pl.DataFrame(
-            {"token": tokens, "psa": items}, schema={"token": pl.UInt32, "psa": pl.UInt32}
-        )
+            for token in name.tokens:
+                index.setdefault(token, set()).add(i)
+        return {token: frozenset(items) for token, items in index.items()}
 
     @cached_property
-    def totals(self) -> pl.DataFrame:
-        """One row per PSA item: its name's total weight."""
-        return pl.DataFrame(
-            {
-                "psa": range(len(self.parsed)),
-                "psa_total": [sum(self.weight(t) for t in n.tokens) for n in self.parsed],
-            },
-            schema={"psa": pl.UInt32, "psa_total": pl.Float64},
-        )
+    def psa_totals(self) -> list[float]:
+        """The total weight of each PSA item's name."""
+        return [sum(self.weight(t) for t in name.tokens) for name in self.parsed]
+
+    @cached_property
+    def word_sets(self) -> list[frozenset[str]]:
+        return [frozenset(name.tokens) for name in self.parsed]
 
     @cached_property
     def by_start(self) -> dict[tuple[str, int], list[str]]:
@@ -369,6 +370,15 @@ class _Book:
         groups: dict[tuple[str, int], list[str]] = {}
         for token in self.vocabulary:
             groups.setdefault((token[0], len(token)), []).append(token)
+        return groups
+
+    @cached_property
+    def contractions(self) -> dict[tuple[str, str], list[str]]:
+        """Short words by first and last letter, which may contract a longer vendor word."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for token in self.vocabulary:
+            if 3 <= len(token) <= 6 and token.isalpha():
+                groups.setdefault((token[0], token[-1]), []).append(token)
         return groups
 
     @cached_property
@@ -384,6 +394,8 @@ class _Book:
         """PSA items by their initials, and by two or three words closed up ("bay side")."""
         index: dict[str, list[int]] = {}
         for i, name in enumerate(self.parsed):
+            if len(name.whole) < 2:  # one word spells nothing but itself, which is indexed
+                continue
             words = [t for t in name.tokens if t not in STOP]
             keys = _closed_up(name) | _acronyms(name).keys()
             for size in (2, 3):
@@ -430,6 +442,11 @@ class _Book:
         for other in _inflections(token):
             if other in self.weights:
                 found.setdefault(other, (0.95, f'"{token}" ~ "{other}"'))
+        for short in self.contractions.get((token[0], token[-1]), []):
+            # A PSA name may abbreviate too ("Bayside Pds"); a prefix there is most often a
+            # word of its own ("Pine" is not "Pinewood").
+            if _is_contraction(short, token):
+                found.setdefault(short, (0.85, f'"{short}" abbreviates "{token}"'))
         if token in self.weights:
             return found
         for word in self._abbreviated(token):
@@ -441,17 +458,21 @@ class _Book:
         return found
 
     def _abbreviated(self, token: str) -> Iterable[str]:
-        """Give back the PSA words that an unknown vendor word abbreviates."""
+        """Give back the PSA words that an unknown vendor word abbreviates: as their first
+        letters ("hosp"), unless the rest is a word of its own ("pine" + "wood"), or as a
+        contraction ("mgmt")."""
         if len(token) < 3:
             return []
         words = self.vocabulary
         start = bisect_left(words, token)
         out = []
         while start < len(words) and words[start].startswith(token):
-            out.append(words[start])
+            rest = words[start][len(token) :]
+            if len(rest) >= 2 and rest not in self.weights and rest not in COMPOUND_ENDS:
+                out.append(words[start])
             start += 1
-        out += self.by_ends.get((token[0], token[-1]), [])
-        return [w for w in dict.fromkeys(out) if _is_abbreviation(token, w)][:5]
+        out += [w for w in self.by_ends.get((token[0], token[-1]), []) if _is_contraction(token, w)]
+        return list(dict.fromkeys(out))[:5]
 
     def _misspelt(self, token: str) -> list[tuple[str, int]]:
         """Give back the PSA words an unknown vendor word may misspell (same first letter)."""
@@ -464,60 +485,70 @@ class _Book:
         found = process.extract(token, choices, scorer=fuzz.ratio, score_cutoff=80, limit=3)
         return [(word, round(score)) for word, score, _ in found]
 
-    def candidates(self, names: Sequence[_Name]) -> list[set[int]]:
-        """Give back, per vendor name, the PSA items worth comparing in full: those sharing the
-        most weight of its words (or of words they may stand for), and those it spells."""
-        ids = self.token_ids
-        items: list[int] = []
-        tokens: list[int] = []
-        weights: list[float] = []
-        spelled: list[set[int]] = [set() for _ in names]
-        for i, name in enumerate(names):
-            shared: dict[str, float] = {}
-            words = [t for t in dict.fromkeys(name.tokens) if t not in STOP]
-            for word in [t for t in words if t not in self.rules.weak] or words:
-                for token, (similarity, _) in self.links(word).items():
-                    shared[token] = max(shared.get(token, 0), similarity * self.weight(token))
-                if word not in self.weights:
-                    spelled[i].update(self.spelled.get(word, ()))
-            for key in _spellings(words):
-                if key in ids:
-                    shared[key] = self.weight(key)
-            # A word in one name of twenty finds too many to rank: left out where rarer ones do.
-            rare = {t: w for t, w in shared.items() if self.counts[t] <= self.common}
-            for token, weight in (rare or shared).items():
-                items.append(i)
-                tokens.append(ids[token])
-                weights.append(weight)
-        totals = [sum(self.weight(t) for t in name.tokens) for name in names]
-        links = pl.DataFrame(
-            {"item": items, "token": tokens, "w": weights},
-            schema={"item": pl.UInt32, "token": pl.UInt32, "w": pl.Float64},
+    def candidates(self, name: _Name) -> set[int]:
+        """Give back the PSA items worth comparing in full with a vendor name: those that have
+        each of its telling words (or a word it may stand for), the most alike first, and
+        those it spells.
+
+        A PSA item that lacks one of them scores too low to be offered or to rival one that is,
+        so looking no further changes no suggestion.
+        """
+        words = [t for t in dict.fromkeys(name.tokens) if t not in STOP]
+        telling = [t for t in words if t not in self.rules.weak] or words
+        found: set[int] = set()
+        for word in words:  # a word may spell a PSA name: initials, words closed up
+            found.update(self.spelled.get(word, ()))
+        for key in _spellings(words):  # or the other way round
+            found.update(self.postings.get(key, ()))
+        # A word no PSA name has (nor one it may stand for) rules out an offer but not a reason.
+        groups = sorted((g for g in map(self._having, telling) if g), key=len)
+        if not groups:
+            return found
+        pool: Iterable[int] = groups[0].intersection(*groups[1:]) or groups[0]
+        if len(groups[0]) > POOL:  # a name of common words only: the shortest names first
+            pool = sorted(pool, key=lambda psa: (self.psa_totals[psa], psa))[:POOL]
+        return found | set(self._best(pool, name))
+
+    def _having(self, word: str) -> frozenset[int]:
+        """Give back the PSA items with a word a vendor word may stand for."""
+        found = self._having_cache.get(word)
+        if found is None:
+            sets = [self.postings[t] for t in self.links(word)]
+            found = self._having_cache[word] = frozenset().union(*sets)
+        return found
+
+    def _best(self, pool: Iterable[int], name: _Name) -> list[int]:
+        """Give back the PSA items of a pool that share the most weight with a vendor name."""
+        shared: dict[str, float] = {}
+        for word in name.tokens:
+            for token, (similarity, _) in self.links(word).items():
+                shared[token] = max(shared.get(token, 0), similarity * self.weight(token))
+        total = sum(self.weight(t) for t in name.tokens)
+        words, totals = self.word_sets, self.psa_totals
+        ranked = sorted(
+            (-sum(shared.get(t, 0) for t in words[psa]) / (totals[psa] + total), psa)
+            for psa in pool
         )
-        item_totals = pl.DataFrame(
-            {"item": range(len(names)), "item_total": totals},
-            schema={"item": pl.UInt32, "item_total": pl.Float64},
-        )
-        for item, psa in _ranked(links, self.postings, self.totals, item_totals).iter_rows():
-            spelled[item].update(psa)
-        return spelled
+        top = -ranked[0][0] if ranked else 0
+        # Far behind the best, a PSA item can be neither the answer nor a close rival.
+        return [psa for rank, psa in ranked[:CANDIDATES] if -rank >= top * BEHIND]
 
     def fit(self, vendor: _Name, psa: int, explain: bool = True) -> _Fit:
         """Give back how well a vendor name fits a PSA item's name, and why (the words of why
         only if `explain`: most fits are never shown)."""
         other = self.parsed[psa]
         if vendor.key and vendor.key == other.key:
-            return _Fit(psa, SAME_NAME, 3, "same name", self._strong(other.tokens))
+            return _Fit(psa, SAME_NAME, 3, "same name", _said(other.tokens))
         if vendor.words and vendor.words == other.words:
             why = "; ".join(_set_aside(vendor, other) or ["punctuation ignored"])
-            return _Fit(psa, SAME_NAME - 1, 3, f"same name: {why}", self._strong(other.tokens))
+            return _Fit(psa, SAME_NAME - 1, 3, f"same name: {why}", _said(other.tokens))
         if vendor.tokens and sorted(vendor.tokens) == sorted(other.tokens):
             reasons = _set_aside(vendor, other)
             if vendor.tokens != other.tokens:
                 reasons.append("same words in another order")
             else:
                 reasons.append("tokens equal")
-            return _Fit(psa, SAME_WORDS, 2, "; ".join(reasons), self._strong(other.tokens))
+            return _Fit(psa, SAME_WORDS, 2, "; ".join(reasons), _said(other.tokens))
         clash = self._levels_clash(vendor.tokens, other.tokens)
         matches, vendor_left, psa_left = self._align(vendor.tokens, other.tokens, other)
         w = self.weight
@@ -528,15 +559,19 @@ class _Book:
         )
         similarity = shared / total if total else 0
         score = round(100 * similarity)
-        if any(self._tells(t) for t in vendor_left):
+        matched = frozenset(t for m in matches for t in m.vendor if t not in STOP)
+        vendor_more = any(t not in STOP for t in vendor_left)
+        if any(self.tells(t) for t in vendor_left):
+            # The vendor names something the PSA item does not: another business, most likely.
             score = min(score - 10, 65)
-        elif any(t not in STOP for t in vendor_left) and any(t not in STOP for t in psa_left):
+        elif vendor_more and (len(matched) <= 1 or any(t not in STOP for t in psa_left)):
+            # Both names say more than they share, or all they share is one word: "Kinham
+            # Clinic" is not surely "Kinham Company".
             score = min(score - 5, 72)
-        elif any(self._tells(t) for t in psa_left):
+        elif any(self.tells(t) for t in psa_left):
             score = min(score - 5, 80)
         else:
             score = min(score, MOST)
-        matched = frozenset(t for m in matches for t in m.vendor if self._tells(t))
         if clash:
             return _Fit(psa, max(score, 0), 0, clash, matched)
         if not explain:
@@ -547,10 +582,7 @@ class _Book:
         reasons = [r for r in reasons if r]
         return _Fit(psa, max(score, 0), 1, "; ".join(reasons), matched)
 
-    def _strong(self, tokens: Iterable[str]) -> frozenset[str]:
-        return frozenset(t for t in tokens if self._tells(t))
-
-    def _tells(self, token: str) -> bool:
+    def tells(self, token: str) -> bool:
         """Give back whether a word tells one business or product from another."""
         return token not in self.rules.weak and token not in STOP
 
@@ -584,10 +616,13 @@ class _Book:
                 vendor_left.append(word)
         if not vendor_left or not psa_left:
             return matches, vendor_left, psa_left
-        if whole and len(vendor_left) <= 2:
+        # Initials start with the name's first letter: most names need no look at them.
+        first = whole.whole[0][:1] if whole is not None and whole.whole else ""
+        initials = [w for w in vendor_left if w[:1] == first and len(w) >= 3]
+        if whole is not None and initials and not matches:
             known_as = _acronyms(whole)
             for word in vendor_left:
-                if word in known_as and not matches:
+                if word in known_as:
                     spelt, surely = known_as[word]
                     shown = " ".join(t.title() for t in spelt)
                     told = f'"{word.upper()}" = initials of {shown}'
@@ -612,12 +647,6 @@ class _Book:
             for word in dict.fromkeys(vendor_left)
             for token, (similarity, evidence) in self.links(word).items()
             if token in psa_left
-        ]
-        pairs += [
-            (0.85, word, token, f'"{token}" abbreviates "{word}"')
-            for word in dict.fromkeys(vendor_left)
-            for token in dict.fromkeys(psa_left)
-            if _is_abbreviation(token, word) and not word.startswith(token)
         ]
         for similarity, word, token, evidence in sorted(pairs, key=lambda p: -p[0]):
             if word in vendor_left and token in psa_left:
@@ -645,6 +674,11 @@ def _discounted(token: str, weight: float, weak: frozenset[str]) -> float:
     return 0.3 * weight if token in weak else weight
 
 
+def _said(tokens: Iterable[str]) -> frozenset[str]:
+    """Give back the words of a name that say something (not stop words)."""
+    return frozenset(t for t in tokens if t not in STOP)
+
+
 def _cached(cache: dict[str, _Name], text: str | None, rules: _Rules) -> _Name:
     key = text or ""
     found = cache.get(key)
@@ -653,48 +687,12 @@ def _cached(cache: dict[str, _Name], text: str | None, rules: _Rules) -> _Name:
     return found
 
 
-def _ranked(
-    links: pl.DataFrame, postings: pl.DataFrame, totals: pl.DataFrame, item_totals: pl.DataFrame
-) -> pl.DataFrame:
-    """Give back one row per vendor item: the PSA items sharing the most weight with it."""
-    # One integer key per (item, PSA item) groups several times faster than two columns.
-    pair = pl.col("item").cast(pl.UInt64) * _WIDE + pl.col("psa")
-    return (
-        links.lazy()
-        .join(postings.lazy(), on="token")
-        .group_by(pair.alias("pair"))
-        .agg(pl.col("w").sum())
-        .select(
-            (pl.col("pair") // _WIDE).cast(pl.UInt32).alias("item"),
-            (pl.col("pair") % _WIDE).cast(pl.UInt32).alias("psa"),
-            "w",
-        )
-        .join(totals.lazy(), on="psa")
-        .join(item_totals.lazy(), on="item")
-        .select(
-            "item",
-            "psa",
-            # The PSA item's position breaks ties, so that the same input gives the same result.
-            rank=pl.col("w") / (pl.col("psa_total") + pl.col("item_total"))
-            - pl.col("psa").cast(pl.Float64) * 1e-12,
-        )
-        # Far behind the best, a PSA item can be neither the answer nor a close rival.
-        .filter(pl.col("rank") >= pl.col("rank").max().over("item") * BEHIND)
-        .group_by("item")
-        .agg(pl.col("psa").top_k_by("rank", CANDIDATES))
-        .collect()
-    )
-
-
-_WIDE = 1 << 32
-
-
 def _acronyms(name: _Name) -> dict[str, tuple[tuple[str, ...], float]]:
     """Give back the initials a name may be known by, with the words they stand for and how
     surely: "HPVH" for Highland Park Veterinary Hospital, "CSC" for Corley Studios Company GmbH;
     initials that skip a form word ("PFC" for Pemberton Family Construction Center) less so."""
     found: dict[str, tuple[tuple[str, ...], float]] = {}
-    for words in (name.tokens, name.whole):
+    for words in dict.fromkeys((name.tokens, name.whole)):
         plain = tuple(t for t in words if t not in STOP)
         strong = tuple(t for t in plain if t not in WEAK)
         for run, surely in ((words, 0.9), (plain, 0.9), (strong, 0.85)):
@@ -705,8 +703,10 @@ def _acronyms(name: _Name) -> dict[str, tuple[tuple[str, ...], float]]:
 
 def _closed_up(name: _Name) -> set[str]:
     """Give back the name's words closed up, as a domain label writes them ("brantforddental")."""
-    return {"".join(w for w in words if w not in skip) for words in (name.tokens, name.whole)
-            for skip in (frozenset(), STOP)}  # fmt: skip
+    forms = dict.fromkeys((name.tokens, name.whole))
+    return {"".join(words) for words in forms} | {
+        "".join(w for w in words if w not in STOP) for words in forms
+    }
 
 
 def _spellings(words: Sequence[str]) -> set[str]:
@@ -843,10 +843,10 @@ class _Evidence:
         label = _label(host) if host.endswith(_TENANTS) else _label(registered or "")
         if registered:
             for psa in book.by_domain.get(registered, []):
-                found.setdefault(psa, (96, 2, f"domain {registered} = website"))
+                found.setdefault(psa, (96, 3, f"domain {registered} = website"))
         if len(label) >= 4:
             # A long label is as telling as a name: "brantforddental" is no accident.
-            score, tier = (93, 2) if len(label) >= LONG_LABEL else (85, 1)
+            score, tier = (94, 3) if len(label) >= LONG_LABEL else (85, 1)
             for psa in book.by_domain.get(label, []):
                 site = _registrable((book.websites or [])[psa])
                 found.setdefault(psa, (score, tier, f"domain {host} fits website {site}"))
@@ -859,10 +859,10 @@ class _Evidence:
 def _with_evidence(fit: _Fit, evidence: tuple[int, int, str]) -> _Fit:
     """Give back a name's fit strengthened by what else points at the same PSA item."""
     score, tier, reason = evidence
+    # A name and other evidence agreeing weigh more than either alone.
     if fit.tier >= 3 and score < SAME_NAME:
-        return fit._replace(after=(*fit.after, reason))
+        return fit._replace(tier=max(tier + 1, fit.tier), after=(*fit.after, reason))
     if fit.tier > 0 and fit.score >= OFFER_AT:
-        # Name and domain agreeing weigh as much as the same name alone.
         both = min(max(score, fit.score) + 2, 99 if score < SAME_NAME else SAME_NAME)
         return fit._replace(score=both, tier=max(tier + 1, fit.tier), before=reason)
     if fit.score < 50:
@@ -902,7 +902,7 @@ def _choose(
     open_ok = any(f.psa not in taken and f.score >= OFFER_AT for f in live)
     if open_ok:
         live = [f for f in live if f.psa not in taken]
-    order = sorted(live, key=lambda f: (-f.score, -f.tier, book.names[f.psa], f.psa))
+    order = sorted(live, key=lambda f: (-f.tier, -f.score, book.names[f.psa], f.psa))
     best, rivals = order[0], order[1:]
     if rivals and not (best.tier >= 2 and rivals[0].tier < best.tier):
         gap = best.score - rivals[0].score
@@ -912,10 +912,13 @@ def _choose(
         if gap < CLOSE:
             rival = f"{book.names[rivals[0].psa]} also fits ({rivals[0].score})"
             best = best._replace(score=best.score - (CLOSE - gap), after=(*best.after, rival))
-        alike = [f for f in rivals if best.matched and best.matched <= f.matched]
-        if alike and best.tier < 2 and best.score > LOOK_ALIKE_AT:
+        alike = [f for f in rivals if f.score >= LOOK_ALIKE_FROM and best.matched <= f.matched]
+        if alike and best.matched and best.tier < 2:
+            # One telling word shared tells two look-alikes apart even less than several do.
+            telling = [t for t in best.matched if book.tells(t)]
+            most = LOOK_ALIKE_AT if len(telling) > 1 else OFFER_AT - 1
             rival = f"{book.names[alike[0].psa]} has these words too"
-            best = best._replace(score=LOOK_ALIKE_AT, after=(*best.after, rival))
+            best = best._replace(score=min(best.score, most), after=(*best.after, rival))
     if best.score < OFFER_AT:
         name = book.names[best.psa]
         why = explain(best)
@@ -952,7 +955,7 @@ def _suggest(
     ]
     cache: dict[str, _Name] = {}
     parsed = [_cached(cache, name, book.rules) for name in names]
-    candidates = book.candidates(parsed) if book.ids else [set() for _ in parsed]
+    candidates = [book.candidates(name) for name in parsed] if book.ids else [set()] * len(parsed)
     psa_ids: list[str | None] = []
     psa_names: list[str | None] = []
     scores: list[int | None] = []
@@ -1000,19 +1003,15 @@ def suggest_accounts(
     already has an account of that vendor mapped: such an account is offered only when no other
     is worth offering, with a lower score and a reason that says so.
     """
-    book = _Book(
-        _texts(psa_accounts, "psa_id"),  # type: ignore[arg-type]
-        [n or "" for n in _texts(psa_accounts, "psa_name")],
-        ACCOUNT_RULES,
-        _texts(psa_accounts, "website"),
-    )
+    book = _book(psa_accounts, ACCOUNT_RULES)
+    positions: dict[str, list[int]] = {}
+    for psa, psa_id in enumerate(book.ids):
+        positions.setdefault(psa_id, []).append(psa)
     by_vendor: dict[str, set[int]] = {}
     if taken is not None:
-        for vendor, psa_id in zip(_texts(taken, "vendor"), _texts(taken, "psa_id"), strict=True):
-            if psa_id in book.by_id:
-                for psa, same in enumerate(book.ids):
-                    if same == psa_id:
-                        by_vendor.setdefault(vendor or "", set()).add(psa)
+        pairs = zip(_texts(taken, "vendor"), _texts(taken, "psa_id"), strict=True)
+        for vendor, mapped in pairs:
+            by_vendor.setdefault(vendor or "", set()).update(positions.get(mapped or "", []))
     return _suggest("account", items, book, by_vendor)
 
 
@@ -1022,9 +1021,13 @@ def suggest_products(items: pl.DataFrame, psa_products: pl.DataFrame) -> pl.Data
     `items` has vendor, vendor_id and vendor_name; `psa_products` has psa_id and psa_name. Plans
     and levels must agree: "Exchange Online (Plan 1)" is never offered for Plan 2.
     """
-    book = _Book(
-        _texts(psa_products, "psa_id"),  # type: ignore[arg-type]
-        [n or "" for n in _texts(psa_products, "psa_name")],
-        PRODUCT_RULES,
-    )
-    return _suggest("product", items, book, {})
+    return _suggest("product", items, _book(psa_products, PRODUCT_RULES), {})
+
+
+def _book(psa: pl.DataFrame, rules: _Rules) -> _Book:
+    """Give back the PSA items with an id, indexed."""
+    if "psa_id" in psa.columns:
+        psa = psa.filter(pl.col("psa_id").is_not_null())
+    ids = [psa_id or "" for psa_id in _texts(psa, "psa_id")]
+    names = [name or "" for name in _texts(psa, "psa_name")]
+    return _Book(ids, names, rules, _texts(psa, "website"))

@@ -194,6 +194,17 @@ def test_nothing_is_offered_below_the_offer_line():
             "Harbor View Realty", ["Harborview Realty"], "Harborview Realty", 94,
             '"harborview" = "harbor view"', id="closed-up",
         ),
+        pytest.param(
+            "Acme Management Group LLC", ["Acme Mgmt Grp", "Acme Roofing"], "Acme Mgmt Grp", 93,
+            '"mgmt" abbreviates "management"; "grp" abbreviates "group"; suffix "LLC" removed',
+            id="abbreviated-in-the-psa",
+        ),
+        pytest.param(
+            "Greenfield Pediatric", ["Greenfield Pediatrics", "Greenfield Pediatric Dentistry"],
+            "Greenfield Pediatrics", 84,
+            '"pediatric" ~ "pediatrics"; Greenfield Pediatric Dentistry has these words too',
+            id="plural",
+        ),
     ],
 )  # fmt: skip
 def test_the_reason_names_the_evidence(vendor_name, book, expected, score, reason):
@@ -217,6 +228,16 @@ def test_the_reason_names_the_evidence(vendor_name, book, expected, score, reaso
             "Horizon Title", ["Horizon Title Company", "Horizon Title Company"],
             "2 PSA accounts fit equally: Horizon Title Company (A1), Horizon Title Company (A2)",
             id="same-name-twice",
+        ),
+        pytest.param(
+            "Pine Dental", ["Pinewood Dental", "Acme Corp"],
+            'closest is Pinewood Dental at 35, below 75: shares "dental"; differs: "pine" / '
+            '"pinewood"', id="a-word-is-no-abbreviation-of-a-compound",
+        ),
+        pytest.param(
+            "Red Photography", ["Radstead Photography", "Acme Corp"],
+            'closest is Radstead Photography at 35, below 75: shares "photography"; differs: '
+            '"red" / "radstead"', id="a-word-with-vowels-is-no-contraction",
         ),
         pytest.param(
             "Summit Dental Supply", ["Summit Dental", "Summit Orthodontics"],
@@ -257,7 +278,7 @@ def test_a_look_alike_lowers_the_score_and_is_named():
         ),
         pytest.param(
             "Totally Renamed", "brantforddental.onmicrosoft.com", "http://brantforddental.com/x",
-            93, "domain brantforddental.onmicrosoft.com fits website brantforddental.com; "
+            94, "domain brantforddental.onmicrosoft.com fits website brantforddental.com; "
             "names differ", id="tenant-label",
         ),
         pytest.param(
@@ -440,3 +461,14 @@ def test_the_same_input_gives_the_same_suggestions():
     psa = labelled("psa_accounts.csv")
 
     assert_frame_equal(suggest_accounts(items, psa), suggest_accounts(items, psa))
+
+
+def test_a_psa_item_without_an_id_is_never_suggested():
+    book = pl.DataFrame(
+        {"psa_id": [None, "A2"], "psa_name": ["Acme Corp", "Zenith"]},
+        schema={"psa_id": pl.String, "psa_name": pl.String},
+    )
+
+    got = only(suggest_accounts(vendor_items("Acme Corp"), book))
+
+    assert (got["psa_id"], got["reason"]) == (None, "no PSA account shares a word")
