@@ -350,16 +350,12 @@ def import_command(
 ) -> None:
     """Import a file into the store: a PSA export, the PSA's catalogue or vendor usage as a new
     snapshot of its source (a sync), or a map file."""
-    from store import import_csv, import_maps
+    from store import import_csv
 
     store = _store()
     try:
         if kind is ImportKind.MAP:
-            maps = import_maps(store, file, vendor=vendor)
-            typer.echo(
-                f"{maps.kind} maps from {file.name}: {maps.added} added, {maps.changed} changed, "
-                f"{maps.unchanged} unchanged"
-            )
+            typer.echo(_import_map_file(store, file, vendor))
             return
         if not source:
             raise TrueUpError(f"name the source this {kind.value} file is a sync of: --source NAME")
@@ -381,6 +377,76 @@ def import_command(
         f"{result.source}: sync {result.sync_run_id} stored {result.rows_stored:,} rows "
         f"from {result.rows_read:,} in {file.name}"
     )
+
+
+maps_app = typer.Typer(
+    help="Import and export the account and product maps (map files: DESIGN section 5).",
+    no_args_is_help=True,
+)
+app.add_typer(maps_app, name="maps")
+
+
+class MapKind(StrEnum):
+    ACCOUNT = "account"
+    PRODUCT = "product"
+
+
+@maps_app.command("import")
+def maps_import_command(
+    file: Annotated[Path, typer.Argument(help="An account or product map file (CSV or .xlsx).")],
+    vendor: Annotated[
+        str | None, typer.Option(help="The vendor of the rows, when the file has no vendor column.")
+    ] = None,
+) -> None:
+    """Store the maps of a map file (account or product, as its columns say) as one action."""
+    store = _store()
+    try:
+        typer.echo(_import_map_file(store, file, vendor))
+    except TrueUpError as error:
+        _fail(error)
+
+
+def _import_map_file(store: Store, file: Path, vendor: str | None) -> str:
+    """Give back what a map file changed in the store, in a line, after storing its maps."""
+    from store import import_maps
+
+    maps = import_maps(store, file, vendor=vendor)
+    return (
+        f"{maps.kind} maps from {file.name}: {maps.added} added, {maps.changed} changed, "
+        f"{maps.unchanged} unchanged"
+    )
+
+
+@maps_app.command("export")
+def maps_export_command(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="The file to write; without --kind, both maps beside it: FILE-accounts.csv "
+            "and FILE-products.csv. With --kind, - or none is stdout."
+        ),
+    ] = None,
+    kind: Annotated[MapKind | None, typer.Option(help="Only this map: account or product.")] = None,
+) -> None:
+    """Write the stored maps as map files, which `trueup maps import` reads back unchanged."""
+    from store.mapping import export_maps
+
+    if kind is not None:
+        targets = [(kind, out)]
+    elif out is None or str(out) == "-":
+        _fail(
+            TrueUpError(
+                "account and product maps have different columns, so they are two files: "
+                "give --out FILE, or --kind account|product to write one map to stdout"
+            )
+        )
+    else:
+        targets = [(k, out.with_name(f"{out.stem}-{k.value}s{out.suffix}")) for k in MapKind]
+    store = _store()
+    for map_kind, path in targets:
+        frame = export_maps(store, map_kind.value)
+        where = _write_csv(frame, path)
+        typer.echo(f"{map_kind.value} maps: {frame.height:,} rows to {where}", err=True)
 
 
 @app.command("status")
