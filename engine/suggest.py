@@ -333,6 +333,8 @@ class _Book:
         self.weights = {t: 1 + math.log((total + 1) / (n + 1)) for t, n in df.items()}
         self._weights = {t: _discounted(t, w, self.rules.weak) for t, w in self.weights.items()}
         self._links: dict[str, dict[str, tuple[float, str | None]]] = {}
+        self.misspelt: set[tuple[str, str]] = set()
+        """(vendor word, PSA word) pairs linked as a misspelling."""
         self._having_cache: dict[str, frozenset[int]] = {}
 
     def weight(self, token: str) -> float:
@@ -452,6 +454,7 @@ class _Book:
         for word in self._abbreviated(token):
             found.setdefault(word, (0.85, f'"{token}" abbreviates "{word}"'))
         for word, similarity in self._misspelt(token):
+            self.misspelt.add((token, word))
             found.setdefault(
                 word, (similarity / 100, f'similar spelling: "{token}" ~ "{word}" ({similarity})')
             )
@@ -572,6 +575,9 @@ class _Book:
             score = min(score - 5, 80)
         else:
             score = min(score, MOST)
+        namesake = self._namesake(matches, other)
+        if namesake:
+            score = min(score, OFFER_AT - 1)
         if clash:
             return _Fit(psa, max(score, 0), 0, clash, matched)
         if not explain:
@@ -579,8 +585,21 @@ class _Book:
         reasons = [m.evidence for m in matches if m.evidence]
         reasons += _set_aside(vendor, other)
         reasons.append(_overlap(matches, vendor.tokens, other.tokens, vendor_left, psa_left))
+        if namesake:
+            reasons.append(f'"{namesake}" may be another name, not a slip')
         reasons = [r for r in reasons if r]
         return _Fit(psa, max(score, 0), 1, "; ".join(reasons), matched)
+
+    def _namesake(self, matches: Sequence[_Match], psa: _Name) -> str | None:
+        """Give back the PSA name's rarest word where the vendor's name misspells it: "Hansen
+        Plumbing" may be a slip for "Hanson Plumbing" or another customer, and the rest of the
+        name cannot tell which."""
+        rarest = max((self.weight(t) for t in psa.tokens), default=0)
+        for match in matches:
+            pair = (match.vendor[0], match.psa[0])
+            if pair in self.misspelt and self.weight(match.psa[0]) >= rarest:
+                return match.psa[0]
+        return None
 
     def tells(self, token: str) -> bool:
         """Give back whether a word tells one business or product from another."""

@@ -187,8 +187,8 @@ def test_nothing_is_offered_below_the_offer_line():
             'words of "windward capital" all in "windward capital partners"', id="form-word",
         ),
         pytest.param(
-            "Northwind Tradres", ["Northwind Traders", "Northwind Logistics"], "Northwind Traders",
-            92, 'similar spelling: "tradres" ~ "traders" (86)', id="misspelling",
+            "Northwind Tradres", ["Northwind Traders", "Acme Traders"], "Northwind Traders",
+            94, 'similar spelling: "tradres" ~ "traders" (86)', id="misspelling",
         ),
         pytest.param(
             "Harbor View Realty", ["Harborview Realty"], "Harborview Realty", 94,
@@ -238,6 +238,11 @@ def test_the_reason_names_the_evidence(vendor_name, book, expected, score, reaso
             "Red Photography", ["Radstead Photography", "Acme Corp"],
             'closest is Radstead Photography at 35, below 75: shares "photography"; differs: '
             '"red" / "radstead"', id="a-word-with-vowels-is-no-contraction",
+        ),
+        pytest.param(
+            "Hansen Plumbing", ["Hanson Plumbing", "Acme Plumbing"],
+            'closest is Hanson Plumbing at 74, below 75: similar spelling: "hansen" ~ "hanson" '
+            '(83); "hanson" may be another name, not a slip', id="namesake",
         ),
         pytest.param(
             "Summit Dental Supply", ["Summit Dental", "Summit Orthodontics"],
