@@ -24,7 +24,7 @@ import typer
 
 import settings
 from connectors.csv import parse_columns
-from connectors.csv.export import write_cards, write_unmapped
+from connectors.csv.export import cards_for_export, unmapped_for_export
 from connectors.csv.inputs import Inputs, read_inputs
 from engine import CardType, GroupBy, Reconciliation, group_summary, reconcile
 from engine.mapping import suggest_unmapped
@@ -108,16 +108,9 @@ def reconcile_command(
     cards = result.cards
     if not all_cards:
         cards = cards.filter(~pl.col("card_type").is_in(HIDDEN_BY_DEFAULT))
-    try:
-        if out is None:
-            write_cards(cards, sys.stdout.buffer)
-            sys.stdout.flush()
-        else:
-            write_cards(cards, out)
-        if unmapped_out is not None:
-            write_unmapped(result.unmapped, unmapped_out)
-    except OSError as error:
-        _fail(TrueUpError(f"cannot write {error.filename}: {error.strerror}"))
+    _write_csv(cards_for_export(cards), out)
+    if unmapped_out is not None:
+        _write_csv(unmapped_for_export(result.unmapped), unmapped_out)
     typer.echo(run_summary(result), err=True)
 
 
@@ -496,21 +489,13 @@ def cards_command(
     ] = None,
 ) -> None:
     """Write the current cards from the store as CSV: the reconcile columns plus `status`."""
-    from connectors.csv.export import cards_for_export
     from store import current_cards
     from store.cards import is_open
 
     current = current_cards(_store())
     cards = current.cards if all_cards else current.cards.filter(is_open())
     table = cards_for_export(cards).with_columns(cards.get_column("status"))
-    try:
-        if out is None:
-            table.write_csv(sys.stdout.buffer, null_value="")
-            sys.stdout.flush()
-        else:
-            table.write_csv(out, null_value="")
-    except OSError as error:
-        _fail(TrueUpError(f"cannot write {error.filename}: {error.strerror}"))
+    _write_csv(table, out)
     typer.echo(store_summary(current), err=True)
 
 

@@ -149,7 +149,7 @@ def import_maps(
 
 def export_maps(store: Store, kind: str) -> pl.DataFrame:
     """Give back the stored maps of a kind in the map-file format (DESIGN 5): `vendor`,
-    `vendor_{kind}_id`, `psa_{kind}_id`, `excluded` ("yes" or empty), `reason`. Items unmapped
+    `vendor_{kind}_id`, `psa_{kind}_id`, `excluded` ("yes" or null), `reason`. Items unmapped
     by hand are left out: a map file says what maps, not what does not."""
     vendor_id, psa_id = f"vendor_{kind}_id", f"psa_{kind}_id"
     with store.session() as session:
@@ -161,7 +161,7 @@ def export_maps(store: Store, kind: str) -> pl.DataFrame:
             "vendor",
             vendor_id,
             psa_id,
-            pl.when("excluded").then(pl.lit("yes")).otherwise(pl.lit("")).alias("excluded"),
+            pl.when("excluded").then(pl.lit("yes")).alias("excluded"),
             "reason",
         )
     )
