@@ -362,13 +362,13 @@ def test_every_action_leaves_an_audit_entry_with_who_and_each_items_before_and_a
         (
             "account",
             "t-cobalt",
-            ("pax8", "t-acme", "100", "", None),  # an auto-map is a map like any other
+            ("pax8", "t-acme", "100", None, None),  # an auto-map is a map like any other
             ("pax8", "t-internal", None, "yes", "Our own tenant"),
         ),
         (
             "product",
             "CFQ7TTC0LH18",
-            ("pax8", "CFQ7TTC0LCHC", "M365BP", "", None),
+            ("pax8", "CFQ7TTC0LCHC", "M365BP", None, None),
             ("pax8", "TRIAL-COPILOT", None, "yes", "Trial SKU"),
         ),
     ],
