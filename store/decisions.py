@@ -1,18 +1,30 @@
-"""Decisions on cards (DESIGN 6): appended, never overwritten; undone by a new decision."""
+"""Decisions on cards (DESIGN 6): appended, never overwritten; undone by a new decision.
+
+Every action on cards first takes their rows in `card_locks` (an upsert, in the action's own
+transaction), and only then reads the decisions in force: two people deciding the same card at
+once therefore decide one after the other, and the second finds the first's decision and is
+told who made it and when. PostgreSQL locks the rows; SQLite takes its one write lock at that
+first write, waiting for the other writer rather than working from a stale read.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
 
-from engine.schema import QUANTITY, Schema
-from store.audit import audit
-from store.models import Decision
-from store.types import Action, CardStatus, WriteBack
+from engine.schema import QUANTITY, CardType, Schema
+from store.audit import audit, current_user
+from store.db import Store
+from store.models import CardLock, Decision
+from store.types import Action, CardStatus, WriteBack, now
 
 STATUS_OF = {
     Action.APPROVE: CardStatus.APPROVED,
@@ -26,6 +38,212 @@ DECIDED: Schema = {
     "decided_vendor_quantity": QUANTITY,
     "effective_date": pl.Date,
 }
+REFUSED: Schema = {
+    "account_id": pl.String,
+    "product_id": pl.String,
+    "action": pl.String,
+    "made_by": pl.String,
+    "made_at": pl.Datetime("us", "UTC"),
+}
+"""Cards an action left as they were: the decision that holds on each (its action, who, when),
+or the reason ("no contract", with no one and no time)."""
+HISTORY: Schema = {
+    "action": pl.String,
+    "psa_quantity": QUANTITY,
+    "vendor_quantity": QUANTITY,
+    "effective_date": pl.Date,
+    "contract_id": pl.String,
+    "made_by": pl.String,
+    "made_at": pl.Datetime("us", "UTC"),
+    "undone": pl.Boolean,
+    "write_back": pl.String,
+}
+NO_CONTRACT = "no contract"
+"""The `action` of a refused New Revenue approval that has no agreement to go to."""
+KEY = ["account_id", "product_id"]
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What one action on cards did: its id (None when it wrote nothing), the cards written,
+    and the cards left as they were (REFUSED)."""
+
+    bulk_id: str | None
+    decided: int
+    refused: pl.DataFrame
+
+
+def first_of_next_month(at: datetime) -> date:
+    """Give back the default effective date: the first day of the month after `at` (in UTC)."""
+    day = at.astimezone(UTC).date()
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def decide_cards(
+    store: Store,
+    cards: pl.DataFrame,
+    action: Action,
+    *,
+    effective_date: date | None = None,
+    contracts: dict[tuple[str, str], str] | None = None,
+    user: str | None = None,
+    at: datetime | None = None,
+) -> Decided:
+    """Give back what deciding `action` on the cards did, after recording it as one action.
+
+    `cards` are rows of `current_cards(store).cards` (account_id, product_id, psa_quantity,
+    vendor_quantity, card_type; contract_id where present). A card whose decision still holds
+    is left as it is and reported in `refused` with who decided it and when; but a scheduled
+    card may be approved or scheduled again by anyone, since a schedule keeps it open.
+
+    Approving New Revenue needs an agreement: `contracts[(account_id, product_id)]`, else the
+    default of `engine.contracts.default_contracts`; a card with neither is refused as
+    "no contract". Approvals and schedules take effect on `effective_date` (default: the first
+    of the month after `at`); a dismissal has no effective date.
+    """
+    if action is Action.UNDO:
+        raise ValueError("undo with undo_last_decision, which knows what it reverses")
+    who, when = user or current_user(), at or now()
+    effective = None if action is Action.DISMISS else effective_date or first_of_next_month(when)
+    wanted = _with_contracts(store, _cards(cards), action, contracts or {})
+    no_contract = pl.col("contract_id").is_null() & (
+        pl.col("card_type") == CardType.NEW_REVENUE.value
+    )
+    if action is Action.APPROVE:
+        lacking, wanted = wanted.filter(no_contract), wanted.filter(~no_contract)
+    else:
+        lacking = wanted.clear()
+    refused = [
+        lacking.select(
+            *KEY,
+            pl.lit(NO_CONTRACT).alias("action"),
+            pl.lit(None, pl.String).alias("made_by"),
+            pl.lit(None, REFUSED["made_at"]).alias("made_at"),
+        )
+    ]
+    bulk_id = uuid.uuid4().hex
+    written = 0
+    if not wanted.is_empty():
+        with store.session() as session:
+            _lock(session, wanted, bulk_id, who, when)
+            _locked(session)
+            in_force = _in_force(session, bulk_id)
+            joined = wanted.join(in_force, on=KEY, how="left", maintain_order="left")
+            holds = pl.col("in_force").is_not_null() & pl.col("vendor_quantity").eq_missing(
+                pl.col("decided_vendor_quantity")
+            )
+            reopens = (pl.col("in_force") == Action.SCHEDULE.value) & pl.lit(
+                action in (Action.APPROVE, Action.SCHEDULE)
+            )
+            blocked = holds & ~reopens
+            refused.append(
+                joined.filter(blocked).select(
+                    *KEY,
+                    pl.col("in_force").alias("action"),
+                    pl.col("decided_by").alias("made_by"),
+                    pl.col("decided_at").alias("made_at"),
+                )
+            )
+            to_write = joined.filter(~blocked)
+            written = _insert(session, to_write, action, bulk_id, who, when, effective)
+            if written:
+                audit(
+                    session,
+                    who,
+                    f"decision_{action.value}",
+                    {
+                        "bulk_id": bulk_id,
+                        "cards": written,
+                        "refused": sum(r.height for r in refused),
+                        "effective_date": effective.isoformat() if effective else None,
+                    },
+                    when,
+                )
+    return Decided(
+        bulk_id if written else None,
+        written,
+        pl.concat([r.cast(REFUSED) for r in refused]),  # type: ignore[arg-type]
+    )
+
+
+def _locked(session: Session) -> None:
+    """A seam: called once an action holds its cards' locks (tests widen the race here)."""
+
+
+def undo_last_decision(store: Store, *, user: str | None = None, at: datetime | None = None) -> int:
+    """Give back how many decisions the user's last action in force held, after reversing it
+    as a whole (one card or one bulk action); 0 when there is nothing to undo.
+
+    Undo writes a new decision per card; a card someone decided again since keeps that later
+    decision, as it is the last one.
+    """
+    who, when = user or current_user(), at or now()
+    last = last_decision(store, who)
+    if last is None:
+        return 0
+    with store.session() as session:
+        keys = session.execute(
+            sa.select(Decision.account_id, Decision.product_id).where(Decision.bulk_id == last[0])
+        ).all()
+    bulk_id = uuid.uuid4().hex
+    with store.session() as session:
+        # The locks come first (on SQLite a read first would make the write fail, not wait).
+        # The same action undone from two windows at once: the second finds it undone already
+        # and undoes nothing (never the action before it).
+        _lock(session, pl.DataFrame(keys, schema=KEY, orient="row"), bulk_id, who, when)
+        return _undo(session, last[0], bulk_id, who, when)
+
+
+def last_decision(
+    store: Store, user: str | None = None
+) -> tuple[str, Action, int, datetime] | None:
+    """Give back the user's last action on cards not undone yet: its bulk id, what it was, on
+    how many cards, and when (for an "Undo: approve 12 cards" button); None if there is none."""
+    with store.session() as session:
+        last = session.execute(
+            _live()
+            .with_only_columns(Decision.bulk_id, Decision.action, Decision.made_at)
+            .where(Decision.made_by == (user or current_user()), Decision.action != Action.UNDO)
+            .order_by(Decision.id.desc())
+            .limit(1)
+        ).first()
+        if last is None:
+            return None
+        count = session.scalar(
+            _live().with_only_columns(sa.func.count()).where(Decision.bulk_id == last.bulk_id)
+        )
+    return last.bulk_id, last.action, count or 0, last.made_at
+
+
+def card_history(store: Store, account_id: str, product_id: str) -> pl.DataFrame:
+    """Give back every decision of one card, oldest first (HISTORY), undos included; `undone`
+    says which were reversed since."""
+    undo = aliased(Decision)
+    undone = sa.exists().where(undo.undoes_id == Decision.id)
+    with store.session() as session:
+        rows = session.execute(
+            sa.select(
+                Decision.action,
+                Decision.psa_quantity,
+                Decision.vendor_quantity,
+                Decision.effective_date,
+                Decision.contract_id,
+                Decision.made_by,
+                Decision.made_at,
+                undone,
+                Decision.write_back,
+            )
+            .where(Decision.account_id == account_id, Decision.product_id == product_id)
+            .order_by(Decision.id)
+        ).all()
+    return pl.DataFrame(
+        [
+            (action.value, *middle, bool(was_undone), write_back and write_back.value)
+            for action, *middle, was_undone, write_back in rows
+        ],
+        schema=HISTORY,
+        orient="row",
+    )
 
 
 def decide(
@@ -37,34 +255,19 @@ def decide(
     effective_date: date | None = None,
 ) -> str:
     """Record one action on the given cards (rows with account_id, product_id, psa_quantity,
-    vendor_quantity) and give back its bulk id, which an undo reverses as a whole."""
+    vendor_quantity) as they are, unchecked, and give back its bulk id (the demo's history;
+    people decide through `decide_cards`)."""
     if action is Action.UNDO:
         raise ValueError("undo with undo_last, which knows what it reverses")
     bulk_id = uuid.uuid4().hex
-    write_back = WriteBack.PENDING if action is Action.APPROVE else None
-    rows = [
-        Decision(
-            account_id=card["account_id"],
-            product_id=card["product_id"],
-            action=action,
-            psa_quantity=card["psa_quantity"],
-            vendor_quantity=card["vendor_quantity"],
-            effective_date=effective_date,
-            made_by=user,
-            made_at=at,
-            bulk_id=bulk_id,
-            write_back=write_back,
-        )
-        for card in cards.select(
-            "account_id", "product_id", "psa_quantity", "vendor_quantity"
-        ).iter_rows(named=True)
-    ]
-    session.add_all(rows)
+    rows = _cards(cards)
+    _lock(session, rows, bulk_id, user, at)
+    written = _insert(session, rows, action, bulk_id, user, at, effective_date)
     audit(
         session,
         user,
         f"decision_{action.value}",
-        {"bulk_id": bulk_id, "cards": len(rows), "effective_date": str(effective_date)},
+        {"bulk_id": bulk_id, "cards": written, "effective_date": str(effective_date)},
         at,
     )
     return bulk_id
@@ -73,40 +276,211 @@ def decide(
 def undo_last(session: Session, user: str, at: datetime) -> int:
     """Reverse the user's last action still in force (one card or one bulk action); give back
     how many decisions it reversed."""
-    live = _live(session).where(Decision.made_by == user, Decision.action != Action.UNDO)
+    live = _live().where(Decision.made_by == user, Decision.action != Action.UNDO)
     last = session.scalars(live.order_by(Decision.id.desc()).limit(1)).first()
     if last is None:
         return 0
-    targets = session.scalars(live.where(Decision.bulk_id == last.bulk_id)).all()
-    bulk_id = uuid.uuid4().hex
-    session.add_all(
-        Decision(
-            account_id=d.account_id,
-            product_id=d.product_id,
-            action=Action.UNDO,
-            psa_quantity=d.psa_quantity,
-            vendor_quantity=d.vendor_quantity,
-            made_by=user,
-            made_at=at,
-            bulk_id=bulk_id,
-            undoes_id=d.id,
+    return _undo(session, last.bulk_id, uuid.uuid4().hex, user, at)
+
+
+def _undo(session: Session, undone_id: str, bulk_id: str, user: str, at: datetime) -> int:
+    targets = session.execute(
+        _live()
+        .with_only_columns(
+            Decision.id,
+            Decision.account_id,
+            Decision.product_id,
+            Decision.psa_quantity,
+            Decision.vendor_quantity,
         )
-        for d in targets
+        .where(Decision.bulk_id == undone_id)
+    ).all()
+    if not targets:
+        return 0
+    session.connection().execute(
+        sa.insert(Decision),
+        [
+            {
+                "account_id": account,
+                "product_id": product,
+                "action": Action.UNDO,
+                "psa_quantity": psa,
+                "vendor_quantity": vendor,
+                "made_by": user,
+                "made_at": at,
+                "bulk_id": bulk_id,
+                "undoes_id": undoes,
+            }
+            for undoes, account, product, psa, vendor in targets
+        ],
     )
-    audit(session, user, "decision_undo", {"bulk_id": bulk_id, "undid": last.bulk_id}, at)
+    audit(
+        session,
+        user,
+        "decision_undo",
+        {"bulk_id": bulk_id, "undid": undone_id, "cards": len(targets)},
+        at,
+    )
     return len(targets)
 
 
-def _live(session: Session) -> sa.Select[Decision]:
+def _live() -> sa.Select[Decision]:
     """Give back the query of decisions not undone."""
-    undone = sa.select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))
-    return sa.select(Decision).where(Decision.id.not_in(undone))
+    undo = aliased(Decision)
+    return sa.select(Decision).where(~sa.exists().where(undo.undoes_id == Decision.id))
+
+
+def _cards(cards: pl.DataFrame) -> pl.DataFrame:
+    """Give back the cards' columns a decision records, one row per card (the last given)."""
+    columns = ["psa_quantity", "vendor_quantity", "card_type", "contract_id"]
+    present = set(cards.columns)
+    return (
+        cards.select(
+            *KEY,
+            *(pl.col(c) if c in present else pl.lit(None).alias(c) for c in columns),
+        )
+        .cast(
+            {
+                "account_id": pl.String,
+                "product_id": pl.String,
+                "psa_quantity": QUANTITY,
+                "vendor_quantity": QUANTITY,
+                "card_type": pl.String,
+                "contract_id": pl.String,
+            }
+        )
+        .unique(KEY, keep="last", maintain_order=True)
+    )
+
+
+def _with_contracts(
+    store: Store, cards: pl.DataFrame, action: Action, contracts: dict[tuple[str, str], str]
+) -> pl.DataFrame:
+    """Give back the cards with the agreement each decision goes to: the one asked for, else
+    the card's own, else (New Revenue being approved) the account's default."""
+    chosen = pl.DataFrame(
+        [(a, p, c) for (a, p), c in contracts.items()],
+        schema={"account_id": pl.String, "product_id": pl.String, "chosen": pl.String},
+        orient="row",
+    )
+    cards = (
+        cards.join(chosen, on=KEY, how="left", maintain_order="left")
+        .with_columns(pl.coalesce("chosen", "contract_id").alias("contract_id"))
+        .drop("chosen")
+    )
+    missing = pl.col("contract_id").is_null() & (pl.col("card_type") == CardType.NEW_REVENUE.value)
+    if action is not Action.APPROVE or cards.filter(missing).is_empty():
+        return cards
+    from engine.contracts import default_contracts
+    from store.cards import current_cards
+
+    current = current_cards(store)
+    defaults = default_contracts(current.cards, current.inputs.psa_lines).rename(
+        {"contract_id": "default"}
+    )
+    return (
+        cards.join(defaults, on=KEY, how="left", maintain_order="left")
+        .with_columns(pl.coalesce("contract_id", "default").alias("contract_id"))
+        .drop("default")
+    )
+
+
+def _lock(session: Session, cards: pl.DataFrame, bulk_id: str, user: str, at: datetime) -> None:
+    """Take the lock rows of the cards for this action, in key order (so that two bulk actions
+    never wait on each other in a circle), before anything is read."""
+    if cards.is_empty():
+        return
+    rows = [
+        {"account_id": a, "product_id": p, "bulk_id": bulk_id, "made_by": user, "made_at": at}
+        for a, p in sorted(cards.select(KEY).unique().iter_rows())
+    ]
+    table = CardLock
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = insert.on_conflict_do_update(
+        index_elements=KEY,
+        set_={c: insert.excluded[c] for c in ("bulk_id", "made_by", "made_at")},
+    )
+    session.connection().execute(statement, rows)
+
+
+def _in_force(session: Session, bulk_id: str) -> pl.DataFrame:
+    """Give back the decision in force (the last not undone) of each card locked by `bulk_id`,
+    with the vendor quantity it was made at, who made it and when."""
+    undo = aliased(Decision)
+    rows = session.execute(
+        sa.select(
+            Decision.account_id,
+            Decision.product_id,
+            Decision.action,
+            Decision.vendor_quantity,
+            Decision.made_by,
+            Decision.made_at,
+        )
+        .join(
+            CardLock,
+            (CardLock.account_id == Decision.account_id)
+            & (CardLock.product_id == Decision.product_id),
+        )
+        .where(
+            CardLock.bulk_id == bulk_id,
+            Decision.action != Action.UNDO,
+            ~sa.exists().where(undo.undoes_id == Decision.id),
+        )
+        .order_by(Decision.id)
+    )
+    return pl.DataFrame(
+        [(a, p, action.value, q, by, at) for a, p, action, q, by, at in rows],
+        schema={
+            "account_id": pl.String,
+            "product_id": pl.String,
+            "in_force": pl.String,
+            "decided_vendor_quantity": QUANTITY,
+            "decided_by": pl.String,
+            "decided_at": pl.Datetime("us", "UTC"),
+        },
+        orient="row",
+    ).unique(KEY, keep="last", maintain_order=True)
+
+
+def _insert(
+    session: Session,
+    cards: pl.DataFrame,
+    action: Action,
+    bulk_id: str,
+    user: str,
+    at: datetime,
+    effective: date | None,
+) -> int:
+    """Write one decision per card in one statement; give back how many."""
+    if cards.is_empty():
+        return 0
+    write_back = WriteBack.PENDING if action is Action.APPROVE else None
+    contract = "contract_id" in cards.columns
+    rows: Sequence[dict[str, Any]] = [
+        {
+            "account_id": row["account_id"],
+            "product_id": row["product_id"],
+            "action": action,
+            "psa_quantity": row["psa_quantity"],
+            "vendor_quantity": row["vendor_quantity"],
+            "effective_date": effective,
+            "contract_id": row["contract_id"] if contract else None,
+            "made_by": user,
+            "made_at": at,
+            "bulk_id": bulk_id,
+            "write_back": write_back,
+        }
+        for row in cards.iter_rows(named=True)
+    ]
+    session.connection().execute(sa.insert(Decision), rows)
+    return len(rows)
 
 
 def card_decisions(session: Session) -> pl.DataFrame:
     """Give back the decision in force of each decided card, one row per card (DECIDED):
     its last decision not undone, with the vendor quantity it was made at."""
-    undone = sa.select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))
+    undo = aliased(Decision)
     rows = session.execute(
         sa.select(
             Decision.account_id,
@@ -115,7 +489,7 @@ def card_decisions(session: Session) -> pl.DataFrame:
             Decision.vendor_quantity,
             Decision.effective_date,
         )
-        .where(Decision.action != Action.UNDO, Decision.id.not_in(undone))
+        .where(Decision.action != Action.UNDO, ~sa.exists().where(undo.undoes_id == Decision.id))
         .order_by(Decision.id)
     )
     frame = pl.DataFrame(
@@ -123,13 +497,13 @@ def card_decisions(session: Session) -> pl.DataFrame:
         schema=DECIDED,
         orient="row",
     )
-    return frame.unique(["account_id", "product_id"], keep="last", maintain_order=True)
+    return frame.unique(KEY, keep="last", maintain_order=True)
 
 
 def with_status(cards: pl.DataFrame, decided: pl.DataFrame) -> pl.DataFrame:
     """Give back the cards with their decision `status` and `effective_date`: a decision holds
     while the card's vendor quantity is the one it was made at (DESIGN 6), else "open"."""
-    joined = cards.join(decided, on=["account_id", "product_id"], how="left", maintain_order="left")
+    joined = cards.join(decided, on=KEY, how="left", maintain_order="left")
     holds = pl.col("status").is_not_null() & pl.col("vendor_quantity").eq_missing(
         pl.col("decided_vendor_quantity")
     )
@@ -140,3 +514,18 @@ def with_status(cards: pl.DataFrame, decided: pl.DataFrame) -> pl.DataFrame:
         .alias("status"),
         pl.when(holds).then(pl.col("effective_date")).alias("effective_date"),
     ).drop("decided_vendor_quantity")
+
+
+__all__ = [
+    "NO_CONTRACT",
+    "Decided",
+    "card_decisions",
+    "card_history",
+    "decide",
+    "decide_cards",
+    "first_of_next_month",
+    "last_decision",
+    "undo_last",
+    "undo_last_decision",
+    "with_status",
+]

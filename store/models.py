@@ -202,7 +202,7 @@ class Decision(Base):
     """Decisions, append-only: one row per card and action (DESIGN 6)."""
 
     __tablename__ = "decisions"
-    __table_args__ = (sa.Index(None, "account_id", "product_id"),)
+    __table_args__ = (sa.Index(None, "account_id", "product_id"), sa.Index(None, "undoes_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[str] = mapped_column(Text)
@@ -218,6 +218,33 @@ class Decision(Base):
     """Shared by the decisions of one action, so that undo reverses all of them."""
     undoes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decisions.id"))
     write_back: Mapped[WriteBack | None] = mapped_column(closed(WriteBack, "write_back"))
+    contract_id: Mapped[str | None] = mapped_column(Text)
+    """The PSA agreement an approved change goes to: the card's, or the one chosen for New
+    Revenue (which has no line yet)."""
+
+
+class CardLock(Base):
+    """One row per card ever acted on, taken (row-locked) first by every action on the card, so
+    that two people deciding the same card at once decide one after the other (store.decisions)."""
+
+    __tablename__ = "card_locks"
+
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    product_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    bulk_id: Mapped[str] = mapped_column(sa.String(32))
+    """The last action that took it."""
+    made_by: Mapped[str] = mapped_column(sa.String(200))
+    made_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class UserPref(Base):
+    """Per-user preferences (a view, a warning not to show again): one row per user and key."""
+
+    __tablename__ = "user_prefs"
+
+    username: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
 
 
 class AuditEntry(Base):

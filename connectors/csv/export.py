@@ -68,3 +68,62 @@ def write_cards(cards: pl.DataFrame, out: Path | IO[str] | IO[bytes]) -> None:
 def write_unmapped(unmapped: pl.DataFrame, out: Path | IO[str] | IO[bytes]) -> None:
     """Write the unmapped CSV: kind, vendor, vendor_id, vendor_name, quantity."""
     unmapped_for_export(unmapped).write_csv(out, null_value="")
+
+
+FORMULA_START = r"^[=+\-@\t\r]"
+"""What makes a spreadsheet read a text cell as a formula (CSV injection)."""
+
+
+def neutralised(column: str) -> pl.Expr:
+    """Give back a text column whose cells a spreadsheet would run as formulas (`=`, `+`, `-`,
+    `@`, tab, CR first) behind a leading `'`, so that they show as the text they are."""
+    text = pl.col(column)
+    return (
+        pl.when(text.str.contains(FORMULA_START))
+        .then(pl.lit("'") + text)
+        .otherwise(text)
+        .alias(column)
+    )
+
+
+def changes_for_export(changes: pl.DataFrame, *, as_text: bool) -> pl.DataFrame:
+    """Give back the approved changes (engine CHANGES) as their file's columns: names and ids
+    neutralised; quantities and money exact (as text for CSV, as decimals for Excel); the
+    approval time in UTC."""
+    texts = [name for name, dtype in changes.schema.items() if dtype == pl.String]
+    frame = changes.with_columns(*(neutralised(c) for c in texts))
+    if as_text:
+        return frame.with_columns(
+            plain_decimal("old_quantity"),
+            plain_decimal("new_quantity"),
+            _money_text("prorated_amount"),
+            _money_text("monthly_value"),
+            pl.col("approved_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+    return frame.with_columns(pl.col("approved_at").dt.replace_time_zone(None))
+
+
+def write_changes(
+    changes: pl.DataFrame, out: Path | IO[bytes], *, excel: bool | None = None
+) -> None:
+    """Write the approved changes to apply in the PSA as CSV, or as Excel where `out` is named
+    `.xlsx` (or `excel` says so); an unknown value (no prorated amount) is an empty cell."""
+    if excel is None:
+        name = out if isinstance(out, Path) else Path(str(getattr(out, "name", "")))
+        excel = name.suffix.lower() == ".xlsx"
+    if not excel:
+        changes_for_export(changes, as_text=True).write_csv(out, null_value="")
+        return
+    changes_for_export(changes, as_text=False).write_excel(
+        out,
+        worksheet="changes",
+        dtype_formats={pl.Date: "yyyy-mm-dd"},
+        column_formats={
+            "old_quantity": "General",
+            "new_quantity": "General",
+            "prorated_amount": "#,##0.00",
+            "monthly_value": "#,##0.00",
+            "approved_at": "yyyy-mm-dd hh:mm:ss",
+        },
+        autofit=True,
+    )

@@ -22,6 +22,8 @@ TABLES = {
     "settings",
     "card_summaries",
     "map_changes",
+    "card_locks",
+    "user_prefs",
 }
 
 
