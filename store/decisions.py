@@ -175,7 +175,8 @@ def undo_last_decision(store: Store, *, user: str | None = None, at: datetime | 
     as a whole (one card or one bulk action); 0 when there is nothing to undo.
 
     Undo writes a new decision per card; a card someone decided again since keeps that later
-    decision, as it is the last one.
+    decision, as it is the last one. An approval exported (or written back) is no longer undone:
+    it has gone out, and undoing it would let the change go out twice.
     """
     who, when = user or current_user(), at or now()
     last = last_decision(store, who)
@@ -197,20 +198,21 @@ def undo_last_decision(store: Store, *, user: str | None = None, at: datetime | 
 def last_decision(
     store: Store, user: str | None = None
 ) -> tuple[str, Action, int, datetime] | None:
-    """Give back the user's last action on cards not undone yet: its bulk id, what it was, on
-    how many cards, and when (for an "Undo: approve 12 cards" button); None if there is none."""
+    """Give back the user's last action on cards that undo may reverse (not undone, not gone out
+    to the PSA): its bulk id, what it was, on how many cards, and when (for an "Undo: approve
+    12 cards" button); None if there is none."""
     with store.session() as session:
         last = session.execute(
-            _live()
+            _undoable()
             .with_only_columns(Decision.bulk_id, Decision.action, Decision.made_at)
-            .where(Decision.made_by == (user or current_user()), Decision.action != Action.UNDO)
+            .where(Decision.made_by == (user or current_user()))
             .order_by(Decision.id.desc())
             .limit(1)
         ).first()
         if last is None:
             return None
         count = session.scalar(
-            _live().with_only_columns(sa.func.count()).where(Decision.bulk_id == last.bulk_id)
+            _undoable().with_only_columns(sa.func.count()).where(Decision.bulk_id == last.bulk_id)
         )
     return last.bulk_id, last.action, count or 0, last.made_at
 
@@ -276,7 +278,7 @@ def decide(
 def undo_last(session: Session, user: str, at: datetime) -> int:
     """Reverse the user's last action still in force (one card or one bulk action); give back
     how many decisions it reversed."""
-    live = _live().where(Decision.made_by == user, Decision.action != Action.UNDO)
+    live = _undoable().where(Decision.made_by == user)
     last = session.scalars(live.order_by(Decision.id.desc()).limit(1)).first()
     if last is None:
         return 0
@@ -285,7 +287,7 @@ def undo_last(session: Session, user: str, at: datetime) -> int:
 
 def _undo(session: Session, undone_id: str, bulk_id: str, user: str, at: datetime) -> int:
     targets = session.execute(
-        _live()
+        _undoable()
         .with_only_columns(
             Decision.id,
             Decision.account_id,
@@ -324,10 +326,16 @@ def _undo(session: Session, undone_id: str, bulk_id: str, user: str, at: datetim
     return len(targets)
 
 
-def _live() -> sa.Select[Decision]:
-    """Give back the query of decisions not undone."""
+def _undoable() -> sa.Select[Decision]:
+    """Give back the query of decisions an undo may reverse: not undone yet, not undos, and not
+    gone out to the PSA (exported or written back): undoing those would let a change go out
+    twice, so they are reversed by a new decision instead."""
     undo = aliased(Decision)
-    return sa.select(Decision).where(~sa.exists().where(undo.undoes_id == Decision.id))
+    return sa.select(Decision).where(
+        ~sa.exists().where(undo.undoes_id == Decision.id),
+        Decision.action != Action.UNDO,
+        Decision.write_back.is_(None) | (Decision.write_back == WriteBack.PENDING),
+    )
 
 
 def _cards(cards: pl.DataFrame) -> pl.DataFrame:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from engine.contracts import CHANGES
 from store import Action, Store, current_cards, import_csv
 from store.changes import approved_changes, export_changes
-from store.decisions import card_history, decide_cards
+from store.decisions import card_history, decide_cards, last_decision, undo_last_decision
 from store.models import AuditEntry
 from tests.conftest import MONTH
 from tests.store.factories import load_month
@@ -102,6 +102,19 @@ def test_export_marks_the_changes_exported_once_and_audits_it(store: Store) -> N
             sa.select(AuditEntry).where(AuditEntry.kind == "decision_export")
         ).all()
     assert [(e.made_by, e.detail["changes"]) for e in entries] == [("bob", 4)]
+
+
+def test_undo_leaves_an_exported_approval_as_it_is(store: Store) -> None:
+    month_decided(store)  # ann's last two actions: a dismissal, then a schedule
+    export_changes(store, user="ann", at=LATER)
+
+    assert last_decision(store, "ann") is not None
+    assert undo_last_decision(store, user="ann", at=LATER) == 1  # the schedule
+    assert undo_last_decision(store, user="ann", at=LATER) == 1  # the dismissal
+    # The approvals went out with the export: nothing of them is undone.
+    assert undo_last_decision(store, user="ann", at=LATER) == 0
+    assert last_decision(store, "ann") is None
+    assert card_history(store, "100", "M365BP")["undone"].to_list() == [False]
 
 
 def test_nothing_approved_exports_nothing(store: Store) -> None:
