@@ -14,6 +14,7 @@ page = st.navigation(
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/sync.py", title="Sync", icon=":material/sync:", url_path="sync"),
         st.Page("pages/mapping.py", title="Mapping", icon=":material/link:", url_path="mapping"),
+        st.Page("pages/cards.py", title="Cards", icon=":material/style:", url_path="cards"),
         st.Page(
             "pages/quick_reconcile.py", title="Quick reconcile", icon=":material/compare_arrows:"
         ),
