@@ -523,6 +523,170 @@ def store_summary(current: CurrentCards) -> str:
     return "\n".join(lines)
 
 
+CardKeys = Annotated[
+    list[str], typer.Argument(help="Cards as ACCOUNT_ID:PRODUCT_ID (split at the first ':').")
+]
+
+
+@app.command("approve")
+def approve_command(
+    keys: CardKeys,
+    effective: Annotated[
+        str | None,
+        typer.Option(
+            help="When the change takes effect, YYYY-MM-DD (default: the 1st of next month)."
+        ),
+    ] = None,
+    contract: Annotated[
+        str | None,
+        typer.Option(
+            help="The agreement New Revenue goes to (default: the account's agreement holding "
+            "most of its reconciled lines)."
+        ),
+    ] = None,
+) -> None:
+    """Approve the changes of these cards, as one action (`trueup undo` reverses it)."""
+    _decide_command(keys, "approve", effective, contract)
+
+
+@app.command("dismiss")
+def dismiss_command(keys: CardKeys) -> None:
+    """Dismiss these cards until their vendor quantity changes, as one action."""
+    _decide_command(keys, "dismiss", None, None)
+
+
+@app.command("schedule")
+def schedule_command(
+    keys: CardKeys,
+    effective: Annotated[str, typer.Option(help="When the change will take effect, YYYY-MM-DD.")],
+) -> None:
+    """Save an effective date on these cards without approving them: they stay open."""
+    _decide_command(keys, "schedule", effective, None)
+
+
+PAST = {"approve": "approved", "dismiss": "dismissed", "schedule": "scheduled"}
+KEY = ["account_id", "product_id"]
+KEY_TYPE = [*KEY, "card_type"]
+
+
+def _decide_command(
+    keys: list[str], verb: str, effective: str | None, contract: str | None
+) -> None:
+    """Decide on the cards named by `keys`; exit 1 when some had a decision that holds (left as
+    they were), 2 when a key names no card, a card asks for no decision, or New Revenue has no
+    agreement to go to."""
+    from datetime import date
+
+    from engine.contracts import default_contracts
+    from store import Action, current_cards
+    from store.decisions import NO_CONTRACT, decide_cards, first_of_next_month
+    from store.types import now
+
+    action = Action(verb)
+    try:
+        when = date.fromisoformat(effective) if effective is not None else None
+    except ValueError:
+        _fail(TrueUpError(f"--effective {effective} is not a date: give it as YYYY-MM-DD"))
+    wanted = _card_keys(keys)
+    store = _store()
+    current = current_cards(store)
+    chosen = current.cards.join(wanted, on=KEY, how="semi")
+    known = set(chosen.select(KEY).iter_rows())
+    unknown = [f"{a}:{p}" for a, p in wanted.iter_rows() if (a, p) not in known]
+    if unknown:
+        _fail(TrueUpError(f"no such card: {', '.join(unknown)} (see `trueup cards --all`)"))
+    decidable = {t.value for t in OPEN_TYPES}
+    if action is Action.DISMISS:
+        decidable.add(CardType.NO_VENDOR_DATA.value)  # shown as information, and dismissible
+    closed = chosen.filter(~pl.col("card_type").is_in(decidable))
+    if not closed.is_empty():
+        named = [f"{a}:{p} is {t}" for a, p, t in closed.select(KEY_TYPE).iter_rows()]
+        _fail(TrueUpError(f"not an open card: {'; '.join(named)}: there is nothing to {verb}"))
+    contracts: dict[tuple[str, str], str] = {}
+    if contract is not None:
+        contracts = {key: contract for key in known}
+    elif action is Action.APPROVE:
+        # Worked out here, from the cards already read, rather than again by the store.
+        defaults = default_contracts(current.cards, current.inputs.psa_lines).drop_nulls()
+        contracts = {(a, p): c for a, p, c in defaults.iter_rows()}
+    at = now()
+    decided = decide_cards(store, chosen, action, effective_date=when, contracts=contracts, at=at)
+    if decided.decided:
+        line = f"{PAST[verb]} {decided.decided:,} card{'s' * (decided.decided != 1)}"
+        if action is not Action.DISMISS:
+            line += f", effective {when or first_of_next_month(at)}"
+        typer.echo(line)
+    no_contract = decided.refused.filter(pl.col("action") == NO_CONTRACT)
+    held = decided.refused.filter(pl.col("action") != NO_CONTRACT)
+    for a, p, done, by, made_at in held.iter_rows():
+        typer.echo(
+            f"{a}:{p}: already {PAST[done]} by {by} at {made_at:%Y-%m-%d %H:%M} UTC; left as it is",
+            err=True,
+        )
+    if not no_contract.is_empty():
+        named = ", ".join(f"{a}:{p}" for a, p in no_contract.select(KEY).iter_rows())
+        _fail(
+            TrueUpError(
+                f"{named}: New Revenue, and the account has no agreement to add it to: "
+                "give one with --contract ID"
+            )
+        )
+    if not held.is_empty():
+        raise typer.Exit(1)
+
+
+def _card_keys(keys: list[str]) -> pl.DataFrame:
+    """Give back the cards named ACCOUNT_ID:PRODUCT_ID (split at the first ':'), each once."""
+    bad = [key for key in keys if ":" not in key]
+    if bad:
+        _fail(
+            TrueUpError(
+                f"not a card: {', '.join(bad)}: name a card as ACCOUNT_ID:PRODUCT_ID, "
+                "as `trueup cards` lists them"
+            )
+        )
+    pairs = [tuple(key.split(":", 1)) for key in keys]
+    return pl.DataFrame(pairs, schema=KEY, orient="row").unique(maintain_order=True)
+
+
+@app.command("undo")
+def undo_command() -> None:
+    """Reverse your last action on cards: one card, or the whole of one bulk action."""
+    from store.decisions import last_decision, undo_last_decision
+
+    store = _store()
+    last = last_decision(store)
+    undone = undo_last_decision(store)
+    if not undone or last is None:
+        typer.echo("nothing to undo")
+        return
+    typer.echo(f"undid {last[1].value} of {undone:,} card{'s' * (undone != 1)}")
+
+
+@app.command("export-changes")
+def export_changes_command(
+    out: Annotated[Path, typer.Option(help="The file to write: FILE.csv or FILE.xlsx.")],
+) -> None:
+    """Write the approved changes still to apply in the PSA, and mark them exported, so that
+    each goes out once."""
+    from connectors.csv.export import write_changes
+    from store.changes import export_changes
+
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        _fail(TrueUpError(f"{out}: write the changes to a .csv or .xlsx file"))
+    store = _store()
+    try:
+        # Opened before the changes are marked: a file that cannot be written marks nothing.
+        with out.open("wb") as file:
+            changes = export_changes(store)
+            write_changes(changes, file, excel=suffix == ".xlsx")
+    except OSError as error:
+        _fail(TrueUpError(f"cannot write {error.filename}: {error.strerror}"))
+    count = changes.height
+    typer.echo(f"exported {count:,} change{'s' * (count != 1)} to {out}")
+
+
 @app.command("demo")
 def demo_command(
     reset: Annotated[
