@@ -192,9 +192,9 @@ def follow(
 def warning_dialog(store: Store, user: str, pending: Pending, chosen: pl.DataFrame) -> None:
     flagged = chosen.filter("flagged").height
     when = f"{pending.effective:%d %B %Y}" if pending.effective else ""
+    among = f" ({plural(flagged, 'outlier')} among them)" if flagged else ""
     st.markdown(
-        f"**{VERBS[pending.action]} {plural(chosen.height, 'card')}** "
-        f"({plural(flagged, 'outlier')} among them).\n\n"
+        f"**{VERBS[pending.action]} {plural(chosen.height, 'card')}**{among}.\n\n"
         + WHAT_HAPPENS[pending.action].format(date=when)
         + "\n\nUndo takes the whole action back."
     )

@@ -252,6 +252,7 @@ def grid_options() -> dict[str, object]:
         "doesExternalFilterPass": EXTERNAL_FILTER_PASSES,
         "postSortRows": KEEP_GROUPS_TOGETHER,
         "onRowSelected": GROUP_SELECTION,
+        "autoSizeStrategy": {"type": "fitGridWidth", "defaultMinWidth": 80},
         "animateRows": False,
         "suppressCellFocus": True,
         "rowHeight": 34,
@@ -259,12 +260,14 @@ def grid_options() -> dict[str, object]:
     }
 
 
-def card_grid(rows: pl.DataFrame, key: str, height: int = 560) -> list[str]:
+def card_grid(rows: pl.DataFrame, key: str) -> list[str]:
     """Show `rows` (see pages.card_view.grid_rows) and give back the keys of the selected cards.
 
     The grid sends back only `{"selected": [keys]}` on each change of selection, so a click
     costs the same with 20 rows as with 20,000.
     """
+    # As tall as its rows, up to a screenful: a short list leaves no empty box.
+    height = max(160, min(600, 40 + 34 * rows.height + 24))
     response = AgGrid(
         rows,
         gridOptions=grid_options(),
