@@ -191,6 +191,7 @@ def undo_last_decision(store: Store, *, user: str | None = None, at: datetime | 
         # The same action undone from two windows at once: the second finds it undone already
         # and undoes nothing (never the action before it).
         _lock(session, pl.DataFrame(keys, schema=KEY, orient="row"), bulk_id, who, when)
+        _locked(session)
         return _undo(session, last[0], bulk_id, who, when)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -115,6 +116,26 @@ def test_undo_leaves_an_exported_approval_as_it_is(store: Store) -> None:
     assert undo_last_decision(store, user="ann", at=LATER) == 0
     assert last_decision(store, "ann") is None
     assert card_history(store, "100", "M365BP")["undone"].to_list() == [False]
+
+
+def test_two_exports_at_once_send_each_change_once(store: Store) -> None:
+    month_decided(store)
+    results: list[pl.DataFrame] = []
+    start = threading.Barrier(2)
+
+    def export(user: str) -> None:
+        start.wait()
+        results.append(export_changes(store, user=user, at=LATER))
+
+    threads = [threading.Thread(target=export, args=(u,)) for u in ("ann", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert len(results) == 2
+    keys = [k for r in results for k in r.select("account_id", "product_id").rows()]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 4
 
 
 def test_nothing_approved_exports_nothing(store: Store) -> None:

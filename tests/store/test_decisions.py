@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 import pytest
@@ -264,24 +266,11 @@ def test_two_people_approving_the_same_card_at_once_leave_one_decision(
     # Whoever holds the locks first waits a while before reading: without the locks, both
     # would read "no decision" in that time and both would write one.
     monkeypatch.setattr(decisions_module, "_locked", lambda session: time.sleep(0.3))
-    start = threading.Barrier(2)
-    results: dict[str, decisions_module.Decided] = {}
-    errors: list[BaseException] = []
-
-    def approve(user: str) -> None:
-        try:
-            start.wait()
-            results[user] = decide_cards(store, cards, Action.APPROVE, user=user, at=AT)
-        except BaseException as error:  # a thread cannot fail the test; the test reads it
-            errors.append(error)
-
-    threads = [threading.Thread(target=approve, args=(u,)) for u in ("ann", "bob")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert errors == []
+    ann, bob = at_once(
+        lambda: decide_cards(store, cards, Action.APPROVE, user="ann", at=AT),
+        lambda: decide_cards(store, cards, Action.APPROVE, user="bob", at=AT),
+    )
+    results = {"ann": ann, "bob": bob}
     first, second = sorted(results, key=lambda u: -results[u].decided)
     assert (results[first].decided, results[second].decided) == (2, 0)
     assert sorted(results[second].refused.rows()) == [
@@ -290,6 +279,47 @@ def test_two_people_approving_the_same_card_at_once_leave_one_decision(
     ]
     assert [by for *_, by in decisions(store)] == [first, first]
     assert audit_kinds(store) == ["decision_approve"]
+
+
+T = TypeVar("T")
+
+
+def at_once(*calls: Callable[[], T]) -> list[T]:
+    """Give back what each call gave, having started them in threads at the same moment."""
+    start = threading.Barrier(len(calls))
+    results: dict[int, T] = {}
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            start.wait()
+            results[index] = calls[index]()
+        except BaseException as error:  # a thread cannot fail the test; the test reads it
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    return [results[i] for i in range(len(calls))]
+
+
+def test_the_same_action_undone_twice_at_once_is_undone_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_month(store)
+    decide_cards(store, cards_of(store, BETA), Action.DISMISS, user="ann", at=AT)
+    decide_cards(store, cards_of(store, ACME, ("400", "M365BP")), Action.DISMISS, user="ann", at=AT)
+    monkeypatch.setattr(decisions_module, "_locked", lambda session: time.sleep(0.3))
+
+    undone = at_once(*[lambda: undo_last_decision(store, user="ann", at=LATER)] * 2)
+
+    # Both windows offered "Undo: dismiss 2 cards"; the second undoes nothing, not BETA.
+    assert sorted(undone) == [0, 2]
+    assert status(store, *BETA) == "dismissed"
+    assert audit_kinds(store).count("decision_undo") == 1
 
 
 def test_preferences_are_per_user_and_replaced_in_place(store: Store) -> None:
