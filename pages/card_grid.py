@@ -8,6 +8,8 @@ Every name reaches the browser as data and is written with `textContent`, never 
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import streamlit as st
 from st_aggrid import AgGrid, DataReturnMode, JsCode
@@ -123,6 +125,23 @@ GROUP_ROW = JsCode(
         destroy() {{ this.node.removeEventListener('rowSelected', this.onSelected); }}
     }}"""
 )
+# The rows come as one JSON string of arrays (fields once, then values), parsed here: a third of
+# the bytes of records, and no Arrow table to convert row by row in the browser.
+LOAD_ROWS = JsCode(
+    """function (e) {
+        const ctx = e.context;
+        if (!ctx || ctx.trueupLoaded) { return; }
+        ctx.trueupLoaded = true;
+        const data = JSON.parse(ctx.trueupRows);
+        const fields = data.fields, n = fields.length;
+        const rows = data.rows.map(values => {
+            const row = {};
+            for (let i = 0; i < n; i++) { if (values[i] !== null) { row[fields[i]] = values[i]; } }
+            return row;
+        });
+        e.api.setGridOption('rowData', rows);
+    }"""
+)
 # Only the keys of the selected cards go back to Python, however many rows the grid holds.
 SELECTED_KEYS = JsCode(
     """function ({ eventData }) {
@@ -233,9 +252,12 @@ def column_defs() -> list[dict[str, object]]:
     ]
 
 
-def grid_options() -> dict[str, object]:
-    """Give back the grid's options; the same on every run, so the grid keeps its state."""
+def grid_options(payload: str) -> dict[str, object]:
+    """Give back the grid's options, its rows in `payload` (see `payload_of`); the same on every
+    run of a view, so the grid keeps its state."""
     return {
+        "context": {"trueupRows": payload},
+        "onGridReady": LOAD_ROWS,
         "columnDefs": column_defs(),
         "defaultColDef": {"sortable": True, "resizable": True, "floatingFilter": False},
         "rowSelection": {
@@ -260,17 +282,26 @@ def grid_options() -> dict[str, object]:
     }
 
 
-def card_grid(rows: pl.DataFrame, key: str) -> list[str]:
-    """Show `rows` (see pages.card_view.grid_rows) and give back the keys of the selected cards.
+def payload_of(rows: pl.DataFrame) -> str:
+    """Give back the grid's rows (pages.card_view.grid_rows) as the grid loads them: JSON of
+    `{"fields": [names], "rows": [[values], ...]}`, columns all empty left out."""
+    kept = rows.select(c for c in rows.columns if rows.get_column(c).null_count() < rows.height)
+    return json.dumps({"fields": kept.columns, "rows": kept.rows()}, separators=(",", ":"))
+
+
+def card_grid(payload: str, count: int, key: str) -> list[str]:
+    """Show the `count` rows of `payload` (see `payload_of`) and give back the keys of the
+    selected cards.
 
     The grid sends back only `{"selected": [keys]}` on each change of selection, so a click
-    costs the same with 20 rows as with 20,000.
+    costs the same with 20 rows as with 20,000. Its rows are read once, when it opens: a grid
+    of other rows needs another `key`.
     """
     # As tall as its rows, up to a screenful: a short list leaves no empty box.
-    height = max(160, min(600, 40 + 34 * rows.height + 24))
+    height = max(160, min(600, 40 + 34 * count + 24))
     response = AgGrid(
-        rows,
-        gridOptions=grid_options(),
+        None,
+        gridOptions=grid_options(payload),
         height=height,
         key=key,
         data_return_mode=DataReturnMode.CUSTOM,

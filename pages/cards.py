@@ -15,7 +15,7 @@ import streamlit as st
 
 from connectors.csv.export import write_changes
 from pages.card_actions import selection_bar, undo_button
-from pages.card_grid import card_grid
+from pages.card_grid import card_grid, payload_of
 from pages.card_tiles import tiles
 from pages.card_view import (
     GROUPINGS,
@@ -53,9 +53,10 @@ def load(url: str, key: str, today: date) -> Loaded:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def rows_of(url: str, key: str, today: date, view: View) -> pl.DataFrame:
-    """Give back the grid rows of a view (cached: a click in the grid reruns the page)."""
-    return grid_rows(filtered(load(url, key, today).cards, view), view.group)
+def rows_of(url: str, key: str, today: date, view: View) -> tuple[str, int]:
+    """Give back the grid's rows of a view and how many (cached: a click reruns the page)."""
+    rows = grid_rows(filtered(load(url, key, today).cards, view), view.group)
+    return payload_of(rows), rows.height
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
@@ -201,7 +202,9 @@ version = st.session_state.get("cards.version", 0)
 if mode == "tiles":
     keys = tiles(shown, version)
 else:
-    keys = card_grid(rows_of(url, key, today, view), key=f"cards.grid.{version}.{view.id}")
+    # A grid reads its rows once: new rows (a new view, any decision) make a new grid.
+    payload, count = rows_of(url, key, today, view)
+    keys = card_grid(payload, count, key=f"cards.grid.{version}.{view.id}.{key[:12]}")
 selected = shown.filter(pl.col("key").is_in(keys)) if keys else shown.clear()
 selection_bar(opened, user, selected, loaded.cards, loaded.psa_lines)
 changes_out(url, key, user)

@@ -15,6 +15,7 @@ from pages.card_view import View, filtered, grid_rows, loaded_cards
 from store import Store, current_cards, import_csv, import_maps, open_store
 from store.decisions import decide_cards
 from store.prefs import get_pref
+from store.summary import state_key
 from store.types import Action
 from tests.conftest import ROOT
 from tests.store.factories import load_month
@@ -48,11 +49,15 @@ def cards_page(query: dict[str, str] | None = None) -> AppTest:
     return at
 
 
-def select(at: AppTest, keys: list[str]) -> None:
+def select(at: AppTest, store: Store, keys: list[str]) -> None:
     """Select cards in the grid, as a click in the browser would send it."""
     version = at.session_state["cards.version"] if "cards.version" in at.session_state else 0  # noqa: SIM401 - no .get()
-    view = View.from_query(dict(at.query_params))
-    at.session_state[f"cards.grid.{version}.{view.id}"] = {"selected": keys}
+    view = View.from_query(
+        {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    )
+    with store.session() as session:
+        state = state_key(session)
+    at.session_state[f"cards.grid.{version}.{view.id}.{state[:12]}"] = {"selected": keys}
     at.run()
 
 
@@ -92,7 +97,7 @@ def test_the_view_comes_from_the_address_and_goes_back_to_it(workspace: Store) -
 
 def test_a_selection_shows_its_count_and_net_value(workspace: Store) -> None:
     at = cards_page()
-    select(at, ["100:M365BP", "400:M365BP"])
+    select(at, workspace, ["100:M365BP", "400:M365BP"])
 
     assert any(
         m.value == "**2 cards selected** · net -264.00 USD a month · 1 outlier" for m in at.markdown
@@ -102,7 +107,7 @@ def test_a_selection_shows_its_count_and_net_value(workspace: Store) -> None:
 
 def test_bulk_approve_goes_through_the_warning_and_the_spot_check(workspace: Store) -> None:
     at = cards_page()
-    select(at, ["100:M365BP", "400:M365BP"])
+    select(at, workspace, ["100:M365BP", "400:M365BP"])
 
     button(at, "cards.approve").click().run()
     assert any("**Approve 2 cards** (1 outlier among them)" in m.value for m in at.markdown)
@@ -121,7 +126,7 @@ def test_bulk_approve_goes_through_the_warning_and_the_spot_check(workspace: Sto
 
 def test_leaving_the_outliers_out_approves_the_rest(workspace: Store) -> None:
     at = cards_page()
-    select(at, ["100:M365BP", "400:M365BP"])
+    select(at, workspace, ["100:M365BP", "400:M365BP"])
     button(at, "cards.approve").click().run()
     button(at, "cards.warned_ok").click().run()
 
@@ -135,7 +140,7 @@ def test_leaving_the_outliers_out_approves_the_rest(workspace: Store) -> None:
 
 def test_new_revenue_is_approved_into_the_agreement_picked(workspace: Store) -> None:
     at = cards_page()
-    select(at, ["100:EXO1"])
+    select(at, workspace, ["100:EXO1"])
     button(at, "cards.approve").click().run()
     button(at, "cards.warned_ok").click().run()
 
@@ -148,7 +153,7 @@ def test_new_revenue_is_approved_into_the_agreement_picked(workspace: Store) -> 
 
 def test_a_date_saved_without_approving_schedules_the_cards(workspace: Store) -> None:
     at = cards_page()
-    select(at, ["200:EXO1"])
+    select(at, workspace, ["200:EXO1"])
     at.date_input(key="cards.effective").set_value(date(2031, 1, 15)).run()
 
     button(at, "cards.schedule").click().run()
@@ -165,7 +170,7 @@ def test_a_date_saved_without_approving_schedules_the_cards(workspace: Store) ->
 
 def test_a_card_decided_meanwhile_is_reported_with_who_and_when(workspace: Store) -> None:
     at = cards_page()
-    select(at, ["100:M365BP", "200:EXO1"])
+    select(at, workspace, ["100:M365BP", "200:EXO1"])
     button(at, "cards.dismiss").click().run()  # the warning is open...
     acme = current_cards(workspace).cards.filter(
         (pl.col("account_id") == "100") & (pl.col("product_id") == "M365BP")
@@ -183,7 +188,7 @@ def test_a_card_decided_meanwhile_is_reported_with_who_and_when(workspace: Store
 
 def test_undo_takes_the_last_action_back(workspace: Store) -> None:
     at = cards_page()
-    select(at, ["200:EXO1"])
+    select(at, workspace, ["200:EXO1"])
     button(at, "cards.dismiss").click().run()
     button(at, "cards.warned_ok").click().run()
     assert statuses(workspace)["200:EXO1"] == "dismissed"
