@@ -32,7 +32,9 @@ from engine.schema import CATALOG, OPEN_TYPES
 from errors import TrueUpError
 
 if TYPE_CHECKING:
-    from store import CurrentCards, SourceState, Store
+    from datetime import date, datetime
+
+    from store import Action, CurrentCards, SourceState, Store
 
 app = typer.Typer(
     help="TrueUp: the monthly billing true-up of an MSP.",
@@ -579,7 +581,7 @@ def _decide_command(
 
     from engine.contracts import default_contracts
     from store import Action, current_cards
-    from store.decisions import NO_CONTRACT, decide_cards, first_of_next_month
+    from store.decisions import NO_CONTRACT, decide_cards
     from store.types import now
 
     action = Action(verb)
@@ -614,7 +616,7 @@ def _decide_command(
     if decided.decided:
         line = f"{PAST[verb]} {decided.decided:,} card{'s' * (decided.decided != 1)}"
         if action is not Action.DISMISS:
-            line += f", effective {when or first_of_next_month(at)}"
+            line += f", effective {', '.join(map(str, _effective_dates(chosen, action, when, at)))}"
         typer.echo(line)
     no_contract = decided.refused.filter(pl.col("action") == NO_CONTRACT)
     held = decided.refused.filter(pl.col("action") != NO_CONTRACT)
@@ -624,15 +626,33 @@ def _decide_command(
             err=True,
         )
     if not no_contract.is_empty():
-        named = ", ".join(f"{a}:{p}" for a, p in no_contract.select(KEY).iter_rows())
+        lacking = ", ".join(f"{a}:{p}" for a, p in no_contract.select(KEY).iter_rows())
         _fail(
             TrueUpError(
-                f"{named}: New Revenue, and the account has no agreement to add it to: "
+                f"{lacking}: New Revenue, and the account has no agreement to add it to: "
                 "give one with --contract ID"
             )
         )
     if not held.is_empty():
         raise typer.Exit(1)
+
+
+def _effective_dates(
+    cards: pl.DataFrame, action: Action, when: date | None, at: datetime
+) -> list[date]:
+    """Give back the dates the decided cards take effect on: the date given, else (approving)
+    the date a scheduled card was scheduled for, else the first of next month."""
+    from store import Action, CardStatus
+    from store.decisions import first_of_next_month
+
+    default = first_of_next_month(at)
+    if when is not None or action is not Action.APPROVE:
+        return [when or default]
+    scheduled = pl.col("status") == CardStatus.SCHEDULED.value
+    dates = cards.select(
+        pl.when(scheduled).then(pl.col("effective_date")).otherwise(pl.lit(default))
+    )
+    return sorted(set(dates.to_series().drop_nulls()))
 
 
 def _card_keys(keys: list[str]) -> pl.DataFrame:

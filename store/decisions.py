@@ -97,8 +97,9 @@ def decide_cards(
 
     Approving New Revenue needs an agreement: `contracts[(account_id, product_id)]`, else the
     default of `engine.contracts.default_contracts`; a card with neither is refused as
-    "no contract". Approvals and schedules take effect on `effective_date` (default: the first
-    of the month after `at`); a dismissal has no effective date.
+    "no contract". Approvals and schedules take effect on `effective_date` (default: the date
+    a scheduled card was scheduled for, else the first of the month after `at`); a dismissal
+    has no effective date.
     """
     if action is Action.UNDO:
         raise ValueError("undo with undo_last_decision, which knows what it reverses")
@@ -143,7 +144,15 @@ def decide_cards(
                     pl.col("decided_at").alias("made_at"),
                 )
             )
-            to_write = joined.filter(~blocked)
+            # An approval without a date of its own keeps the date its card was scheduled for.
+            scheduled = holds & (pl.col("in_force") == Action.SCHEDULE.value)
+            keeps_date = scheduled & pl.lit(action is Action.APPROVE and effective_date is None)
+            to_write = joined.filter(~blocked).with_columns(
+                pl.when(keeps_date)
+                .then(pl.col("decided_effective"))
+                .otherwise(pl.lit(effective, pl.Date))
+                .alias("effective_date")
+            )
             written = _insert(session, to_write, action, bulk_id, who, when, effective)
             if written:
                 audit(
@@ -416,6 +425,7 @@ def _in_force(session: Session, bulk_id: str) -> pl.DataFrame:
             Decision.product_id,
             Decision.action,
             Decision.vendor_quantity,
+            Decision.effective_date,
             Decision.made_by,
             Decision.made_at,
         )
@@ -432,12 +442,13 @@ def _in_force(session: Session, bulk_id: str) -> pl.DataFrame:
         .order_by(Decision.id)
     )
     return pl.DataFrame(
-        [(a, p, action.value, q, by, at) for a, p, action, q, by, at in rows],
+        [(a, p, action.value, q, d, by, at) for a, p, action, q, d, by, at in rows],
         schema={
             "account_id": pl.String,
             "product_id": pl.String,
             "in_force": pl.String,
             "decided_vendor_quantity": QUANTITY,
+            "decided_effective": pl.Date,
             "decided_by": pl.String,
             "decided_at": pl.Datetime("us", "UTC"),
         },
@@ -454,26 +465,21 @@ def _insert(
     at: datetime,
     effective: date | None,
 ) -> int:
-    """Write one decision per card in one statement; give back how many."""
+    """Write one decision per card in one statement; give back how many. Each card takes its
+    own `effective_date` where the frame has one, else `effective`."""
     if cards.is_empty():
         return 0
     write_back = WriteBack.PENDING if action is Action.APPROVE else None
+    per_card = ["account_id", "product_id", "psa_quantity", "vendor_quantity", "contract_id"]
+    dated = "effective_date" in cards.columns
+    same: dict[str, Any] = {} if dated else {"effective_date": effective}
     _insert_rows(
         session,
         "decisions",
+        {name: cards.get_column(name).to_list() for name in per_card + ["effective_date"] * dated},
         {
-            name: cards.get_column(name).to_list()
-            for name in (
-                "account_id",
-                "product_id",
-                "psa_quantity",
-                "vendor_quantity",
-                "contract_id",
-            )
-        },
-        {
+            **same,
             "action": action.value,
-            "effective_date": effective,
             "made_by": user,
             "made_at": at,
             "bulk_id": bulk_id,

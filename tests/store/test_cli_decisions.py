@@ -4,14 +4,14 @@ script, on both databases (issue 5.9)."""
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from store import current_cards, open_store
-from store.decisions import card_history
+from store.decisions import card_history, first_of_next_month
 from tests.conftest import run_trueup
 from tests.store.factories import load_month
 
@@ -69,6 +69,16 @@ def test_approve_dismiss_and_schedule_decide_the_cards_named(database: str) -> N
         date(2026, 3, 15),
         "AG-1",
     )
+
+
+def test_approving_a_scheduled_card_keeps_its_date(database: str) -> None:
+    run_trueup("schedule", "100:M365BP", "--effective", "2026-04-15")
+
+    result = run_trueup("approve", "100:M365BP", "200:EXO1")
+
+    default = first_of_next_month(datetime.now(UTC))
+    assert result.stdout == f"approved 2 cards, effective 2026-04-15, {default}\n"
+    assert history(database, "100:M365BP")["effective_date"].to_list() == [date(2026, 4, 15)] * 2
 
 
 def test_a_card_whose_decision_holds_is_left_as_it_is_and_exits_1(

@@ -161,6 +161,26 @@ def test_a_scheduled_card_may_be_scheduled_again_or_approved_by_anyone_but_not_d
 
     assert approved.decided == 1
     assert status(store, *ACME) == "approved"
+    # Approved without a date of its own: the change takes effect on the date scheduled.
+    assert card_history(store, *ACME)["effective_date"].to_list()[-1] == date(2026, 5, 1)
+
+
+@pytest.mark.parametrize(
+    ("given", "effective"), [(None, date(2026, 4, 15)), (date(2026, 4, 20), date(2026, 4, 20))]
+)
+def test_an_approval_keeps_the_scheduled_date_unless_given_one(
+    store: Store, given: date | None, effective: date
+) -> None:
+    load_month(store)
+    cards = cards_of(store, ACME, BETA)
+    decide_cards(
+        store, cards_of(store, ACME), Action.SCHEDULE, effective_date=date(2026, 4, 15), at=AT
+    )
+
+    decide_cards(store, cards, Action.APPROVE, effective_date=given, user="bob", at=LATER)
+
+    assert card_history(store, *ACME)["effective_date"].to_list() == [date(2026, 4, 15), effective]
+    assert card_history(store, *BETA)["effective_date"].to_list() == [given or date(2026, 4, 1)]
 
 
 def test_a_dismissed_card_comes_back_when_its_vendor_quantity_changes(
