@@ -143,6 +143,11 @@ def test_group_by_account_and_collapse_a_group(cards_url, browser, tmp_path) -> 
     page.screenshot(path=tmp_path / "cards-collapsed.png", full_page=True)
     cobalt.get_by_role("button", name="Expand Cobalt Law").click()
     card_row(grid, "300:S1-CORE").wait_for(timeout=10_000)
+
+    cobalt.get_by_role("checkbox").click()  # a group's header selects its cards
+    page.get_by_text("2 cards selected").wait_for(timeout=30_000)
+    assert card_row(grid, "300:M365BP").locator("input[type=checkbox]").first.is_checked()
+    page.screenshot(path=tmp_path / "cards-group-selected.png", full_page=True)
     page.close()
 
 

@@ -231,3 +231,18 @@ def test_a_vendor_named_as_html_is_data_never_markup(workspace: Store) -> None:
 
     assert rows.filter(pl.col("kind") == "group").get_column("group_label").to_list() == [XSS]
     assert rows.filter(pl.col("kind") == "card").get_column("vendor").to_list() == [XSS]
+
+
+def test_approved_changes_download_as_csv_and_excel_and_are_marked_exported(
+    workspace: Store,
+) -> None:
+    at = cards_page()
+    select(at, workspace, ["100:M365BP"])
+    button(at, "cards.approve").click().run()
+    button(at, "cards.warned_ok").click().run()
+
+    assert any(e.label == "Approved changes to apply in the PSA: 1" for e in at.expander)
+    button(at, "cards.export").click().run()
+
+    assert at.success[0].value == "Marked 1 change exported."
+    assert any(e.label == "Approved changes to apply in the PSA: 0" for e in at.expander)
