@@ -77,8 +77,15 @@ def tile(card: dict[str, object], version: int) -> bool:
     vendor.metric("Vendor", quantity_text(card["vendor_quantity"]))  # type: ignore[arg-type]
     flags = " · ⚑ outlier" if card["flagged"] else ""
     value = card["monthly_value"]
-    st.markdown(
-        f"{money_text(value) if value is not None else 'no price'} a month"  # type: ignore[arg-type]
-        f" · {escaped(str(card['status']))}{flags}"
-    )
+    money = f"{money_text(value)} a month" if value is not None else "no price"  # type: ignore[arg-type]
+    if not card["prorate"]:
+        prorated = "no proration"
+    elif card["prorated_amount"] is None:
+        prorated = "no prorated amount"
+    else:
+        prorated = f"prorated {money_text(card['prorated_amount'])}"  # type: ignore[arg-type]
+    when = card["effective_date"]
+    dated = f" from {when:%Y-%m-%d}" if when else ""
+    st.markdown(f"{money} · {escaped(str(card['status']))}{dated}{flags}")
+    st.caption(prorated)
     return ticked
