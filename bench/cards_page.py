@@ -27,7 +27,10 @@ from pathlib import Path
 from bench.run import ROOT
 
 PRODUCTS = 10
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:not([width="-1"])'
+GRID = (
+    '[data-testid="stElementContainer"]:not([data-stale="true"]) '
+    'iframe[title="st_aggrid.AgGrid.agGrid"]:not([width="-1"])'
+)
 
 
 def write_month(folder: Path, cards: int) -> tuple[Path, Path]:

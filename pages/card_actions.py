@@ -81,18 +81,22 @@ def selection_bar(
             )
             approve, schedule, dismiss = st.columns([1, 1.4, 1], vertical_alignment="bottom")
             keys = tuple(selected.get_column("key").to_list())
-            default = next_month(today)
+            default = default_date(selected, today)
             if approve.button(
                 f"Approve {plural(selected.height, 'card')}",
                 type="primary",
                 icon=":material/done_all:",
                 key="cards.approve",
-                help=f"Effective {default:%d %B %Y} (the first of next month).",
+                help=f"Effective {default:%d %B %Y}: the date they are scheduled for, or the "
+                "first of next month.",
             ):
                 ask(store, user, Pending(Action.APPROVE, keys, default))
             with schedule.popover("Set effective date", icon=":material/event:"):
                 chosen = st.date_input(
-                    "Effective date", value=default, key="cards.effective", format="YYYY-MM-DD"
+                    "Effective date",
+                    value=default,
+                    key=f"cards.effective.{default:%Y%m%d}",
+                    format="YYYY-MM-DD",
                 )
                 if st.button("Save as scheduled", key="cards.schedule", icon=":material/event:"):
                     ask(store, user, Pending(Action.SCHEDULE, keys, chosen))
@@ -113,6 +117,15 @@ def selection_bar(
     pending: Pending | None = st.session_state.get(PENDING)
     if pending is not None:
         follow(store, user, pending, cards, psa_lines)
+
+
+def default_date(selected: pl.DataFrame, today: date) -> date:
+    """Give back the effective date an action on `selected` starts from: the date they are all
+    scheduled for, where they share one, else the first of next month (DESIGN 6)."""
+    dates = selected.get_column("effective_date").unique()
+    if dates.len() == 1 and dates[0] is not None:
+        return dates[0]  # type: ignore[no-any-return]
+    return next_month(today)
 
 
 def details(store: Store, selected: pl.DataFrame) -> None:

@@ -19,9 +19,12 @@ from tests.browser.steps import idle
 
 CARDS = Path(__file__).resolve().parents[1] / "fixtures" / "cards"
 XSS = "<img src=x onerror=alert(1)>"
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:not([width="-1"])'
-"""The grid's frame; a grid replaced (a new view, or after an action) can linger a moment
-hidden, with no width."""
+GRID = (
+    '[data-testid="stElementContainer"]:not([data-stale="true"]) '
+    'iframe[title="st_aggrid.AgGrid.agGrid"]:not([width="-1"])'
+)
+"""The grid's frame; a grid replaced (a new view, or after an action) lingers a moment, stale
+or with no width."""
 
 pytestmark = pytest.mark.browser
 

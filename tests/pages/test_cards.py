@@ -154,7 +154,7 @@ def test_new_revenue_is_approved_into_the_agreement_picked(workspace: Store) -> 
 def test_a_date_saved_without_approving_schedules_the_cards(workspace: Store) -> None:
     at = cards_page()
     select(at, workspace, ["200:EXO1"])
-    at.date_input(key="cards.effective").set_value(date(2031, 1, 15)).run()
+    at.date_input[0].set_value(date(2031, 1, 15)).run()
 
     button(at, "cards.schedule").click().run()
     button(at, "cards.warned_ok").click().run()
@@ -166,6 +166,20 @@ def test_a_date_saved_without_approving_schedules_the_cards(workspace: Store) ->
     assert cards.get_column("status").to_list() == ["scheduled"]
     assert cards.get_column("effective_date").to_list() == [date(2031, 1, 15)]
     assert headline(at).startswith("**7 cards**")  # a scheduled card stays open
+
+
+def test_approving_a_scheduled_card_keeps_its_date(workspace: Store) -> None:
+    beta = current_cards(workspace).cards.filter(
+        (pl.col("account_id") == "200") & (pl.col("product_id") == "EXO1")
+    )
+    decide_cards(workspace, beta, Action.SCHEDULE, effective_date=date(2031, 1, 15), user=USER)
+    at = cards_page()
+    select(at, workspace, ["200:EXO1"])
+
+    button(at, "cards.approve").click().run()
+    button(at, "cards.warned_ok").click().run()
+
+    assert at.success[0].value == "Approved 1 card, effective 15 January 2031."
 
 
 def test_a_card_decided_meanwhile_is_reported_with_who_and_when(workspace: Store) -> None:
