@@ -60,8 +60,17 @@ def rows_of(url: str, key: str, today: date, view: View) -> tuple[str, int]:
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
-def changes_of(url: str, key: str) -> pl.DataFrame:
-    return approved_changes(open_workspace(url))
+def change_files(url: str, key: str) -> tuple[int, bytes, bytes]:
+    """Give back how many approved changes wait for the PSA, and them as CSV and as Excel:
+    written once per state of the workspace, not on every click."""
+    changes = approved_changes(open_workspace(url))
+    files = []
+    for suffix in ("csv", "xlsx"):
+        out = io.BytesIO()
+        out.name = f"approved-changes.{suffix}"  # write_changes picks the format by name
+        write_changes(changes, out)
+        files.append(out.getvalue())
+    return changes.height, files[0], files[1]
 
 
 def filters(loaded: Loaded) -> View:
@@ -130,32 +139,32 @@ def view_choice(store, user: str) -> str:
 
 def changes_out(url: str, key: str, user: str) -> None:
     """Offer the approved changes as CSV and Excel, and to mark them exported."""
-    changes = changes_of(url, key)
-    with st.expander(
-        f"Approved changes to apply in the PSA: {changes.height:,}", icon=":material/output:"
-    ):
-        if changes.is_empty():
+    count, csv_file, excel_file = change_files(url, key)
+    with st.expander(f"Approved changes to apply in the PSA: {count:,}", icon=":material/output:"):
+        if not count:
             st.caption("No approved change waits for the PSA.")
             return
         st.caption(
             "Download them to apply in the PSA, then mark them exported so that they go out once."
         )
         csv, excel, mark = st.columns(3)
-        for column, suffix, mime in (
-            (csv, "csv", "text/csv"),
-            (excel, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        ):
-            out = io.BytesIO()
-            out.name = f"approved-changes.{suffix}"
-            write_changes(changes, out)
-            column.download_button(
-                f"Download as {'CSV' if suffix == 'csv' else 'Excel'}",
-                out.getvalue(),
-                file_name=f"approved-changes-{date.today():%Y-%m-%d}.{suffix}",
-                mime=mime,
-                key=f"cards.download.{suffix}",
-                icon=":material/download:",
-            )
+        stamp = f"{date.today():%Y-%m-%d}"
+        csv.download_button(
+            "Download as CSV",
+            csv_file,
+            file_name=f"approved-changes-{stamp}.csv",
+            mime="text/csv",
+            key="cards.download.csv",
+            icon=":material/download:",
+        )
+        excel.download_button(
+            "Download as Excel",
+            excel_file,
+            file_name=f"approved-changes-{stamp}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="cards.download.xlsx",
+            icon=":material/download:",
+        )
         if mark.button("Mark them exported", key="cards.export", icon=":material/task_alt:"):
             exported = export_changes(workspace(), user=user)
             st.session_state["cards.flash"] = (
