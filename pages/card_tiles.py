@@ -35,7 +35,12 @@ def tiles(cards: pl.DataFrame, version: int) -> list[str]:
     top = st.columns([1, 3], vertical_alignment="center")
     page = int(
         top[0].number_input(
-            f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, key="cards.tile_page"
+            f"Page (of {pages:,})",
+            min_value=1,
+            max_value=pages,
+            value=1,
+            # A new count of pages (another filter) starts again at page 1.
+            key=f"cards.tile_page.{pages}",
         )
     )
     start = (min(page, pages) - 1) * PER_PAGE
