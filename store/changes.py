@@ -20,6 +20,9 @@ from store.db import Store
 from store.models import Decision
 from store.types import Action, CardStatus, WriteBack, now
 
+SAME_APPROVAL = ["account_id", "product_id", "new_quantity", "approved_by", "approved_at"]
+"""What tells one approval's change from another's of the same card."""
+
 
 def approved_changes(store: Store) -> pl.DataFrame:
     """Give back the approved changes not yet exported or applied (engine CHANGES), one row per
@@ -28,15 +31,26 @@ def approved_changes(store: Store) -> pl.DataFrame:
 
 
 def export_changes(
-    store: Store, *, user: str | None = None, at: datetime | None = None
+    store: Store,
+    *,
+    user: str | None = None,
+    at: datetime | None = None,
+    only: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Give back the approved changes to apply (as `approved_changes`), after marking their
     decisions "exported", in one audited transaction.
 
-    A change exported meanwhile by someone else is left out: each goes out once.
+    A change exported meanwhile by someone else is left out: each goes out once. With `only`
+    (rows of `approved_changes` a person has downloaded), just those of them still waiting are
+    marked: an approval made since the download is not marked as gone out unseen.
     """
     who, when = user or current_user(), at or now()
     changes, ids = _changes(store)
+    if only is not None:
+        wanted = set(only.select(SAME_APPROVAL).iter_rows())
+        keep = [row in wanted for row in changes.select(SAME_APPROVAL).iter_rows()]
+        ids = [i for i, kept in zip(ids, keep, strict=True) if kept]
+        changes = changes.filter(pl.Series(keep))
     if changes.is_empty():
         return changes
     with store.session() as session:

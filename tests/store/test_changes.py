@@ -118,6 +118,25 @@ def test_undo_leaves_an_exported_approval_as_it_is(store: Store) -> None:
     assert card_history(store, "100", "M365BP")["undone"].to_list() == [False]
 
 
+def test_export_of_the_changes_downloaded_leaves_a_later_approval_waiting(store: Store) -> None:
+    month_decided(store)
+    downloaded = approved_changes(store).filter(pl.col("account_id") != "400")
+    later = decide_cards(
+        store,
+        current_cards(store).cards.filter(account_id="300", product_id="S1-CORE"),
+        Action.APPROVE,
+        user="bob",
+        at=LATER,
+    )
+    assert later.decided == 1  # a scheduled card, approved after the download
+
+    exported = export_changes(store, user="ann", at=LATER, only=downloaded)
+
+    assert exported.equals(downloaded)
+    waiting = approved_changes(store).select("account_id", "product_id").rows()
+    assert waiting == [("300", "S1-CORE"), ("400", "M365BP")]
+
+
 def test_two_exports_at_once_send_each_change_once(store: Store) -> None:
     month_decided(store)
     results: list[pl.DataFrame] = []
