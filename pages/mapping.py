@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -79,6 +80,19 @@ def selection_key(kind: Kind, part: str) -> str:
     """Give back the key of a table's selection; it changes after every action, so that a
     selection never outlives the rows it was made on."""
     return f"{kind.key}.{part}.{st.session_state.get('mapping.version', 0)}"
+
+
+def selectable(frame: pl.DataFrame, kind: Kind, part: str, columns: dict[str, Any]) -> None:
+    """Show a table whose rows can be selected (read back with `selected`)."""
+    st.dataframe(
+        frame,
+        key=selection_key(kind, part),
+        on_select="rerun",
+        selection_mode="multi-row",
+        hide_index=True,
+        width="stretch",
+        column_config=columns,
+    )
 
 
 def selected(frame: pl.DataFrame, kind: Kind, part: str) -> pl.DataFrame:
@@ -170,15 +184,7 @@ def unmapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) ->
         "vendor_id": st.column_config.TextColumn("Id", width="small"),
     }
     shown = rows.with_columns(pl.col("quantity").cast(pl.Float64))
-    st.dataframe(
-        shown.select(list(columns)),
-        key=selection_key(kind, "unmapped"),
-        on_select="rerun",
-        selection_mode="multi-row",
-        hide_index=True,
-        width="stretch",
-        column_config=columns,
-    )
+    selectable(shown.select(list(columns)), kind, "unmapped", columns)
     chosen = selected(rows, kind, "unmapped")
     if chosen.is_empty():
         st.caption(f"Select {kind.many} in the table (the first column) to map or exclude them.")
@@ -257,7 +263,7 @@ def mapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) -> N
         "Search", key=f"{kind.key}.mapped.search", placeholder="Vendor, name or PSA name…"
     )
     shown = searched(rows, search, ["vendor", "vendor_name", "vendor_id", "psa_name", "psa_id"])
-    st.dataframe(
+    selectable(
         shown.select(
             "vendor",
             "vendor_name",
@@ -269,12 +275,9 @@ def mapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) -> N
             "made_at",
             pl.when("gone").then(pl.lit("gone")).otherwise(pl.lit("")).alias("gone"),
         ),
-        key=selection_key(kind, "mapped"),
-        on_select="rerun",
-        selection_mode="multi-row",
-        hide_index=True,
-        width="stretch",
-        column_config={
+        kind,
+        "mapped",
+        {
             "vendor": "Vendor",
             "vendor_name": f"Vendor {kind.one}",
             "vendor_id": "Id",
@@ -321,14 +324,11 @@ def excluded_section(kind: Kind, rows: pl.DataFrame) -> None:
         "Search", key=f"{kind.key}.excluded.search", placeholder="Vendor, name or reason…"
     )
     shown = searched(rows, search, ["vendor", "vendor_name", "vendor_id", "reason"])
-    st.dataframe(
+    selectable(
         shown.select("vendor", "vendor_name", "vendor_id", "reason", "made_by", "made_at"),
-        key=selection_key(kind, "excluded"),
-        on_select="rerun",
-        selection_mode="multi-row",
-        hide_index=True,
-        width="stretch",
-        column_config={
+        kind,
+        "excluded",
+        {
             "vendor": "Vendor",
             "vendor_name": f"Vendor {kind.one}",
             "vendor_id": "Id",
