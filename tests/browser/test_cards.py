@@ -126,6 +126,21 @@ def test_filter_by_vendor(cards_url, browser, tmp_path) -> None:
     page.close()
 
 
+def test_the_header_checkbox_selects_the_filtered_cards_only(cards_url, browser, tmp_path) -> None:
+    page, grid = open_cards(browser, cards_url)
+
+    grid.locator('.ag-header-cell[col-id="account"] .ag-header-cell-filter-button').click()
+    grid.locator(".ag-filter input[type=text]").first.fill("Cobalt")
+    card_row(grid, "100:M365BP").wait_for(state="detached", timeout=10_000)
+    grid.locator(".ag-filter input[type=text]").first.press("Escape")  # close the filter
+    grid.locator(".ag-header-select-all input[type=checkbox]").first.click()
+
+    page.get_by_text("2 cards selected").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Approve 2 cards").wait_for(timeout=30_000)
+    page.screenshot(path=tmp_path / "cards-filtered-all.png", full_page=True)
+    page.close()
+
+
 def test_group_by_account_and_collapse_a_group(cards_url, browser, tmp_path) -> None:
     page, grid = open_cards(browser, cards_url)
 
