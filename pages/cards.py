@@ -60,8 +60,8 @@ def rows_of(url: str, key: str, today: date, view: View) -> tuple[str, int]:
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
-def change_files(url: str, key: str) -> tuple[int, bytes, bytes]:
-    """Give back how many approved changes wait for the PSA, and them as CSV and as Excel:
+def change_files(url: str, key: str) -> tuple[pl.DataFrame, bytes, bytes]:
+    """Give back the approved changes waiting for the PSA, and them as CSV and as Excel:
     written once per state of the workspace, not on every click."""
     changes = approved_changes(open_workspace(url))
     files = []
@@ -70,7 +70,7 @@ def change_files(url: str, key: str) -> tuple[int, bytes, bytes]:
         out.name = f"approved-changes.{suffix}"  # write_changes picks the format by name
         write_changes(changes, out)
         files.append(out.getvalue())
-    return changes.height, files[0], files[1]
+    return changes, files[0], files[1]
 
 
 def filters(loaded: Loaded) -> View:
@@ -139,7 +139,8 @@ def view_choice(store, user: str) -> str:
 
 def changes_out(url: str, key: str, user: str) -> None:
     """Offer the approved changes as CSV and Excel, and to mark them exported."""
-    count, csv_file, excel_file = change_files(url, key)
+    changes, csv_file, excel_file = change_files(url, key)
+    count = changes.height
     with st.expander(f"Approved changes to apply in the PSA: {count:,}", icon=":material/output:"):
         if not count:
             st.caption("No approved change waits for the PSA.")
@@ -166,7 +167,8 @@ def changes_out(url: str, key: str, user: str) -> None:
             icon=":material/download:",
         )
         if mark.button("Mark them exported", key="cards.export", icon=":material/task_alt:"):
-            exported = export_changes(workspace(), user=user)
+            # Only the changes offered here: one approved since is not marked gone out unseen.
+            exported = export_changes(workspace(), user=user, only=changes)
             st.session_state["cards.flash"] = (
                 f"Marked {plural(exported.height, 'change')} exported.",
                 [],
