@@ -196,7 +196,8 @@ def follow(
         pl.col("flagged") | (pl.col("card_type") == CardType.NEW_REVENUE.value)
     )
     if pending.stage == "spot" and (pending.checked or not to_check.is_empty()):
-        spot_check_dialog(pending, chosen, psa_lines)
+        # Of every card: the agreement holding most of an account's reconciled lines.
+        spot_check_dialog(pending, chosen, psa_lines, default_contracts(cards, psa_lines))
         return
     act(store, user, pending, chosen)
 
@@ -230,7 +231,9 @@ def warning_dialog(store: Store, user: str, pending: Pending, chosen: pl.DataFra
 
 
 @st.dialog("Spot check", width="large", on_dismiss=drop)
-def spot_check_dialog(pending: Pending, chosen: pl.DataFrame, psa_lines: pl.DataFrame) -> None:
+def spot_check_dialog(
+    pending: Pending, chosen: pl.DataFrame, psa_lines: pl.DataFrame, defaults: pl.DataFrame
+) -> None:
     outliers = chosen.filter("flagged")
     new = chosen.filter(pl.col("card_type") == CardType.NEW_REVENUE.value)
     st.markdown(
@@ -252,7 +255,7 @@ def spot_check_dialog(pending: Pending, chosen: pl.DataFrame, psa_lines: pl.Data
         st.caption("Not billed yet. Approving one adds it to the agreement chosen for it.")
         st.dataframe(brief(new), hide_index=True, width="stretch")
         if pending.action is Action.APPROVE:
-            contracts = contract_choices(new, psa_lines, contracts)
+            contracts = contract_choices(new, psa_lines, contracts, defaults)
         if st.button(f"Leave the New Revenue out ({new.height:,})", key="cards.drop_new"):
             leave_out(pending, new)
     left = pending.keys
@@ -295,10 +298,9 @@ def brief(cards: pl.DataFrame) -> pl.DataFrame:
 
 
 def contract_choices(
-    new: pl.DataFrame, psa_lines: pl.DataFrame, picked: dict[str, str]
+    new: pl.DataFrame, psa_lines: pl.DataFrame, picked: dict[str, str], defaults: pl.DataFrame
 ) -> dict[str, str]:
-    """Let the user pick the agreement of each New Revenue card (the default preselected)."""
-    defaults = default_contracts(new, psa_lines)
+    """Let the user pick the agreement of each New Revenue card (`defaults` preselected)."""
     by_key = {
         f"{a}:{p}": c
         for a, p, c in defaults.select("account_id", "product_id", "contract_id").iter_rows()

@@ -103,7 +103,9 @@ def next_step(states: list[SourceState], summary: CardSummary, now: datetime) ->
             "Review the cards",
             f"{plural(summary.open_cards, 'card is', 'cards are')} open, worth "
             f"{money(summary.net_monthly_value)} a month: approve, dismiss or schedule each "
-            "(`trueup cards` lists them).",
+            "on the Cards page.",
+            "pages/cards.py",
+            "Cards",
         )
     return NextStep("All reconciled", "Every card is decided. Sync again after the 1st.")
 
