@@ -45,6 +45,23 @@ app = typer.Typer(
 
 HIDDEN_BY_DEFAULT = {CardType.UNCHANGED.value, CardType.NO_VENDOR_DATA.value}
 
+# The input options `reconcile` and `suggest` share, declared once.
+AccountMaps = Annotated[list[Path] | None, typer.Option(help="An account map file; repeatable.")]
+ProductMaps = Annotated[list[Path] | None, typer.Option(help="A product map file; repeatable.")]
+VendorOption = Annotated[
+    str | None, typer.Option(help="The vendor of usage files without a vendor column.")
+]
+UsageColumns = Annotated[
+    str | None, typer.Option(help="Usage columns by hand: quantity=Seats,account_name=Org")
+]
+PsaColumns = Annotated[
+    str | None, typer.Option(help="PSA columns by hand: quantity=Qty,line_id=Addition")
+]
+DecimalComma = Annotated[
+    bool, typer.Option("--decimal-comma", help="Numbers use a decimal comma: 1.234,5")
+]
+NoAutoMap = Annotated[bool, typer.Option("--no-auto-map", help="Do not map exact name matches.")]
+
 
 @app.callback()
 def _root() -> None:
@@ -57,30 +74,16 @@ def reconcile_command(
     usage: Annotated[
         list[Path], typer.Option(help="A vendor usage file (CSV or .xlsx[#sheet]); repeat.")
     ],
-    account_map: Annotated[
-        list[Path] | None, typer.Option(help="An account map file; repeatable.")
-    ] = None,
-    product_map: Annotated[
-        list[Path] | None, typer.Option(help="A product map file; repeatable.")
-    ] = None,
+    account_map: AccountMaps = None,
+    product_map: ProductMaps = None,
     catalog: Annotated[
         Path | None, typer.Option(help="The PSA product catalogue, for New Revenue prices.")
     ] = None,
-    vendor: Annotated[
-        str | None, typer.Option(help="The vendor of usage files without a vendor column.")
-    ] = None,
-    columns: Annotated[
-        str | None, typer.Option(help="Usage columns by hand: quantity=Seats,account_name=Org")
-    ] = None,
-    psa_columns: Annotated[
-        str | None, typer.Option(help="PSA columns by hand: quantity=Qty,line_id=Addition")
-    ] = None,
-    decimal_comma: Annotated[
-        bool, typer.Option("--decimal-comma", help="Numbers use a decimal comma: 1.234,5")
-    ] = False,
-    no_auto_map: Annotated[
-        bool, typer.Option("--no-auto-map", help="Do not map exact name matches.")
-    ] = False,
+    vendor: VendorOption = None,
+    columns: UsageColumns = None,
+    psa_columns: PsaColumns = None,
+    decimal_comma: DecimalComma = False,
+    no_auto_map: NoAutoMap = False,
     all_cards: Annotated[
         bool, typer.Option("--all", help="Also write unchanged and no_vendor_data cards.")
     ] = False,
@@ -183,30 +186,16 @@ def suggest_command(
         list[Path] | None,
         typer.Option(help="A vendor usage file (CSV or .xlsx[#sheet]); repeat. Needs --psa."),
     ] = None,
-    account_map: Annotated[
-        list[Path] | None, typer.Option(help="An account map file; repeatable.")
-    ] = None,
-    product_map: Annotated[
-        list[Path] | None, typer.Option(help="A product map file; repeatable.")
-    ] = None,
+    account_map: AccountMaps = None,
+    product_map: ProductMaps = None,
     catalog: Annotated[
         Path | None, typer.Option(help="The PSA product catalogue: more products to suggest.")
     ] = None,
-    vendor: Annotated[
-        str | None, typer.Option(help="The vendor of usage files without a vendor column.")
-    ] = None,
-    columns: Annotated[
-        str | None, typer.Option(help="Usage columns by hand: quantity=Seats,account_name=Org")
-    ] = None,
-    psa_columns: Annotated[
-        str | None, typer.Option(help="PSA columns by hand: quantity=Qty,line_id=Addition")
-    ] = None,
-    decimal_comma: Annotated[
-        bool, typer.Option("--decimal-comma", help="Numbers use a decimal comma: 1.234,5")
-    ] = False,
-    no_auto_map: Annotated[
-        bool, typer.Option("--no-auto-map", help="Do not map exact name matches.")
-    ] = False,
+    vendor: VendorOption = None,
+    columns: UsageColumns = None,
+    psa_columns: PsaColumns = None,
+    decimal_comma: DecimalComma = False,
+    no_auto_map: NoAutoMap = False,
     out: Annotated[
         Path | None, typer.Option(help="Write the suggestions here (default: stdout).")
     ] = None,
