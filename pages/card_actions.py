@@ -293,7 +293,8 @@ def brief(cards: pl.DataFrame) -> pl.DataFrame:
         .fill_null("–")
         .alias("Vendor"),
         pl.col("card_type").replace_strict(TYPE_LABELS, default="").alias("Type"),
-        pl.col("monthly_value").cast(pl.Float64).alias("Monthly value"),
+        # The exact cents, as text: a float column would show 31.5.
+        pl.col("monthly_value").cast(pl.String).alias("Monthly value"),
     )
 
 

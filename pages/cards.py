@@ -77,7 +77,7 @@ def filters(loaded: Loaded) -> View:
     """Show the filters, started from the address; give back the view and keep the address
     in step with it."""
     start = View.from_query(st.query_params.to_dict())
-    first, second = st.columns([2, 3]), st.columns([3, 2, 1, 2])
+    first, second = st.columns([2, 2, 3]), st.columns([3, 2, 1])
     sources = [ALL, *loaded.sources]
     source = first[0].selectbox(
         "Vendor or distributor",
@@ -99,7 +99,7 @@ def filters(loaded: Loaded) -> View:
         "Status", list(STATUSES), default=list(start.statuses), key="cards.statuses"
     )
     flagged = second[2].toggle("Flagged only", value=start.flagged, key="cards.flagged")
-    group = second[3].segmented_control(
+    group = first[2].segmented_control(
         "Group by",
         list(GROUPINGS),
         default=start.group or None,
