@@ -389,7 +389,15 @@ def kind_tab(kind: Kind, kind_lists: KindLists, source: str) -> None:
             )
 
 
-def files_section() -> None:
+@st.cache_data(max_entries=8, show_spinner=False)
+def map_file(url: str, key: str, kind: str) -> tuple[str, int]:
+    """Give back the map file of a kind and its rows, for the workspace at `url` in the state
+    `key`: read once per state, not on every click that reruns the page."""
+    frame = export_maps(open_workspace(url), kind)
+    return frame.write_csv(), frame.height
+
+
+def files_section(url: str, key: str) -> None:
     with st.expander("Maps as files: import or export", icon=":material/upload_file:"):
         st.caption(
             "Map files: `vendor, vendor_account_id, psa_account_id, excluded, reason` or "
@@ -410,10 +418,10 @@ def files_section() -> None:
             )
         left, right = st.columns(2)
         for column, kind in ((left, ACCOUNTS), (right, SERVICES)):
-            frame = export_maps(workspace(), kind.key)
+            text, rows = map_file(url, key, kind.key)
             column.download_button(
-                f"Download the {kind.one} map ({frame.height:,} rows)",
-                frame.write_csv(),
+                f"Download the {kind.one} map ({rows:,} rows)",
+                text,
                 file_name=f"{kind.key}-map.csv",
                 mime="text/csv",
                 key=f"{kind.key}.download",
@@ -485,4 +493,4 @@ if not renamed.is_empty():
                 "new_name": "Now",
             },
         )
-files_section()
+files_section(url, key)
