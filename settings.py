@@ -25,6 +25,12 @@ REGISTRY = {
     s.name: s
     for s in (
         Setting("currency", "USD", "The one currency of this install (ISO code), shown on money."),
+        Setting(
+            "timezone",
+            "UTC",
+            "The team's time zone (IANA name, e.g. America/Chicago): a decision belongs to the "
+            "month of its date there.",
+        ),
         Setting("outlier_min_change", "10", "N: a change of fewer units is never an outlier."),
         Setting(
             "outlier_ratio",

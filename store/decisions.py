@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, aliased
 
-from engine.schema import QUANTITY, CardType, Schema
+from engine.schema import MONEY, QUANTITY, CardType, Schema
 from store.audit import audit, current_user
 from store.db import Store
 from store.models import CardLock, Decision
-from store.types import Action, CardStatus, WriteBack, now
+from store.types import Action, CardStatus, WriteBack, now, period_of
 
 STATUS_OF = {
     Action.APPROVE: CardStatus.APPROVED,
@@ -60,6 +60,8 @@ HISTORY: Schema = {
 NO_CONTRACT = "no contract"
 """The `action` of a refused New Revenue approval that has no agreement to go to."""
 KEY = ["account_id", "product_id"]
+FACTS = ["monthly_value", "vendor", "account_name", "product_name"]
+"""The card as its decider saw it, kept with each decision for the month summary."""
 
 
 @dataclass(frozen=True)
@@ -321,7 +323,13 @@ def _undo(session: Session, undone_id: str, bulk_id: str, user: str, at: datetim
             "vendor_quantity": vendor,
             "undoes_id": undoes,
         },
-        {"action": Action.UNDO.value, "made_by": user, "made_at": at, "bulk_id": bulk_id},
+        {
+            "action": Action.UNDO.value,
+            "made_by": user,
+            "made_at": at,
+            "period": period_of(at),
+            "bulk_id": bulk_id,
+        },
     )
     audit(
         session,
@@ -347,7 +355,7 @@ def _undoable() -> sa.Select[Decision]:
 
 def _cards(cards: pl.DataFrame) -> pl.DataFrame:
     """Give back the cards' columns a decision records, one row per card (the last given)."""
-    columns = ["psa_quantity", "vendor_quantity", "card_type", "contract_id"]
+    columns = ["psa_quantity", "vendor_quantity", "card_type", "contract_id", *FACTS]
     present = set(cards.columns)
     return (
         cards.select(
@@ -362,6 +370,10 @@ def _cards(cards: pl.DataFrame) -> pl.DataFrame:
                 "vendor_quantity": QUANTITY,
                 "card_type": pl.String,
                 "contract_id": pl.String,
+                "monthly_value": MONEY,
+                "vendor": pl.String,
+                "account_name": pl.String,
+                "product_name": pl.String,
             }
         )
         .unique(KEY, keep="last", maintain_order=True)
@@ -470,7 +482,14 @@ def _insert(
     if cards.is_empty():
         return 0
     write_back = WriteBack.PENDING if action is Action.APPROVE else None
-    per_card = ["account_id", "product_id", "psa_quantity", "vendor_quantity", "contract_id"]
+    per_card = [
+        *KEY,
+        "psa_quantity",
+        "vendor_quantity",
+        "contract_id",
+        "card_type",
+        *FACTS,
+    ]
     dated = "effective_date" in cards.columns
     same: dict[str, Any] = {} if dated else {"effective_date": effective}
     _insert_rows(
@@ -482,6 +501,7 @@ def _insert(
             "action": action.value,
             "made_by": user,
             "made_at": at,
+            "period": period_of(at),
             "bulk_id": bulk_id,
             "write_back": write_back and write_back.value,
         },
@@ -502,6 +522,12 @@ SQL_TYPES = {
     "made_at": "timestamptz",
     "bulk_id": "varchar",
     "write_back": "varchar",
+    "period": "varchar",
+    "card_type": "varchar",
+    "monthly_value": "numeric",
+    "vendor": "text",
+    "account_name": "text",
+    "product_name": "text",
 }
 """The PostgreSQL types of the columns `_insert_rows` writes."""
 

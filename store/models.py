@@ -221,6 +221,14 @@ class Decision(Base):
     contract_id: Mapped[str | None] = mapped_column(Text)
     """The PSA agreement an approved change goes to: the card's, or the one chosen for New
     Revenue (which has no line yet)."""
+    period: Mapped[str | None] = mapped_column(sa.String(7), index=True)
+    """The month the decision belongs to ("2026-11"): the month it was made in (DESIGN 1)."""
+    card_type: Mapped[str | None] = mapped_column(sa.String(16))
+    monthly_value: Mapped[Decimal | None] = mapped_column(Quantity())
+    """The card's monthly value when decided, rounded to cents (the month summary's money)."""
+    vendor: Mapped[str | None] = mapped_column(Text)
+    account_name: Mapped[str | None] = mapped_column(Text)
+    product_name: Mapped[str | None] = mapped_column(Text)
 
 
 class CardLock(Base):
@@ -266,6 +274,17 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
+
+
+class MonthClose(Base):
+    """Closed months: one row per month, with its summary frozen when it was closed."""
+
+    __tablename__ = "month_closes"
+
+    period: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    closed_by: Mapped[str] = mapped_column(sa.String(200))
+    closed_at: Mapped[datetime] = mapped_column(Instant())
+    figures: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
 
 
 class SavedSummary(Base):

@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
+
+import settings
 
 SCALE = 10_000
 """Quantities and prices have four places (DESIGN 4.9)."""
@@ -66,6 +69,12 @@ class Instant(sa.TypeDecorator[datetime]):
 def now() -> datetime:
     """Give back the current moment in UTC."""
     return datetime.now(UTC)
+
+
+def period_of(at: datetime) -> str:
+    """Give back the month ("2026-11") a moment belongs to: its date in the team's time zone
+    (the `timezone` setting), so that a decision made late on the 31st stays in its month."""
+    return f"{at.astimezone(ZoneInfo(settings.get('timezone'))):%Y-%m}"
 
 
 class SourceKind(StrEnum):

@@ -24,6 +24,7 @@ TABLES = {
     "map_changes",
     "card_locks",
     "user_prefs",
+    "month_closes",
 }
 
 

@@ -1,0 +1,254 @@
+"""The month summary of the store: a month beside the months before it, live or as closed.
+
+A month's figures come from the decisions made in it (engine.month) and, for the current month,
+from its open cards (the saved card summary). Closing a month freezes its figures and where its
+changes were, so that its report reads the same later, after new syncs, decisions or undos; a
+past month that was never closed has no record of what was left open in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from engine.month import (
+    BREAKDOWN,
+    DECISIONS,
+    FIGURES,
+    OPEN,
+    Breakdown,
+    month_breakdown,
+    month_figures,
+    periods_until,
+)
+from errors import TrueUpError
+from store.audit import audit, current_user
+from store.db import Store
+from store.models import Decision, MonthClose
+from store.summary import CardSummary, card_summary
+from store.types import Action, now, period_of
+
+MONTHS = 13
+"""The chosen month beside the twelve before it."""
+TOP_ACCOUNTS = 10
+
+
+@dataclass(frozen=True)
+class Closed:
+    """Who closed a month, and when."""
+
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MonthSummary:
+    """The summary of `period` beside the months before it (oldest first)."""
+
+    period: str
+    periods: list[str]
+    figures: pl.DataFrame
+    """FIGURES: one row per period."""
+    by_vendor: pl.DataFrame
+    """BREAKDOWN by vendor or distributor: one row per period and vendor."""
+    by_service: pl.DataFrame
+    """BREAKDOWN by service, of `period` only."""
+    top_accounts: pl.DataFrame
+    """BREAKDOWN by account, of `period` only: the accounts whose revenue changed most."""
+    closed: dict[str, Closed]
+    """The periods shown that are closed, with who closed them and when."""
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        """Give back the chosen month's FIGURES row."""
+        return self.figures.filter(pl.col("period") == self.period).row(0, named=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """Give back the month's headline and per-vendor figures as JSON-ready values (money as
+        text, so that no reader turns it into floats): `trueup summary --format json` and the
+        report print exactly these."""
+        closed = self.closed.get(self.period)
+        vendors = self.by_vendor.filter(pl.col("period") == self.period).drop("period", "name")
+        return {
+            "month": self.period,
+            "closed": None if closed is None else {"by": closed.by, "at": closed.at.isoformat()},
+            "headline": _plain(self.headline, drop="period"),
+            "by_vendor": [
+                _plain(row, rename={"key": "vendor"}) for row in vendors.iter_rows(named=True)
+            ],
+        }
+
+
+def current_period(at: datetime | None = None) -> str:
+    """Give back this month ("2026-11"), in the team's time zone."""
+    return period_of(at or now())
+
+
+def month_summary(
+    store: Store, period: str | None = None, *, months: int = MONTHS, at: datetime | None = None
+) -> MonthSummary:
+    """Give back the summary of `period` (default: this month) and the months before it.
+
+    Closed months give back what was frozen when they were closed; the others are worked out
+    from their decisions, and this month's open cards from the saved card summary.
+    """
+    this_month = current_period(at)
+    period = period or this_month
+    if period > this_month:
+        raise TrueUpError(f"{period} has not begun: choose this month ({this_month}) or one before")
+    periods = periods_until(period, months)
+    with store.session() as session:
+        closes = {
+            row.period: row
+            for row in session.scalars(sa.select(MonthClose).where(MonthClose.period.in_(periods)))
+        }
+        live = [p for p in periods if p not in closes]
+        decisions = _decisions(session, live)
+    open_cards = _open(card_summary(store), this_month) if this_month in live else _no_open()
+    figures = month_figures(decisions, open_cards, live)
+    by_vendor = month_breakdown(decisions, Breakdown.VENDOR, live)
+    frozen = [_thaw(close.figures) for close in closes.values()]
+    figures = _in_order(pl.concat([figures, *(f["figures"] for f in frozen)]), periods)
+    by_vendor = pl.concat([by_vendor, *(f[Breakdown.VENDOR] for f in frozen)]).sort(
+        "period", maintain_order=True
+    )
+    if period in closes:
+        chosen = _thaw(closes[period].figures)
+        by_service, by_account = chosen[Breakdown.SERVICE], chosen[Breakdown.ACCOUNT]
+    else:
+        by_service = month_breakdown(decisions, Breakdown.SERVICE, [period])
+        by_account = month_breakdown(decisions, Breakdown.ACCOUNT, [period])
+    return MonthSummary(
+        period=period,
+        periods=periods,
+        figures=figures,
+        by_vendor=by_vendor,
+        by_service=by_service,
+        top_accounts=by_account.head(TOP_ACCOUNTS),
+        closed={p: Closed(c.closed_by, c.closed_at) for p, c in closes.items()},
+    )
+
+
+def close_month(
+    store: Store, period: str, *, user: str | None = None, at: datetime | None = None
+) -> MonthSummary:
+    """Give back the month's summary after freezing it as the month's record: its decisions,
+    and the cards open at the close (what was left undone).
+
+    Raises TrueUpError when the month is closed already or has not begun.
+    """
+    who, when = user or current_user(), at or now()
+    if period > current_period(when):
+        raise TrueUpError(f"{period} has not begun: a month is closed at its end, or after")
+    open_cards = _open(card_summary(store), period)
+    with store.session() as session:
+        if session.get(MonthClose, period) is not None:
+            raise TrueUpError(f"{period} is closed already: reopen it first to close it again")
+        decisions = _decisions(session, [period])
+        figures = month_figures(decisions, open_cards, [period])
+        frozen = {
+            "figures": _rows(figures),
+            **{b.value: _rows(month_breakdown(decisions, b, [period])) for b in Breakdown},
+        }
+        session.add(MonthClose(period=period, closed_by=who, closed_at=when, figures=frozen))
+        audit(session, who, "month_close", {"period": period, **frozen["figures"][0]}, when)
+    return month_summary(store, period, at=when)
+
+
+def reopen_month(
+    store: Store, period: str, *, user: str | None = None, at: datetime | None = None
+) -> bool:
+    """Give back whether the month was closed, after reopening it: its figures are worked out
+    live again (the frozen ones stay in the audit log)."""
+    who, when = user or current_user(), at or now()
+    with store.session() as session:
+        closed = session.get(MonthClose, period)
+        if closed is None:
+            return False
+        session.delete(closed)
+        audit(session, who, "month_reopen", {"period": period}, when)
+    return True
+
+
+def _decisions(session: Session, periods: list[str]) -> pl.DataFrame:
+    """Give back the decisions of `periods` (engine DECISIONS), undos aside."""
+    if not periods:
+        return pl.DataFrame(schema=DECISIONS)
+    undo = aliased(Decision)
+    rows = session.execute(
+        sa.select(
+            Decision.id,
+            Decision.period,
+            Decision.account_id,
+            Decision.account_name,
+            Decision.product_id,
+            Decision.product_name,
+            Decision.vendor,
+            Decision.card_type,
+            Decision.action,
+            Decision.monthly_value,
+            sa.exists().where(undo.undoes_id == Decision.id),
+        ).where(Decision.period.in_(periods), Decision.action != Action.UNDO)
+    ).all()
+    return pl.DataFrame(
+        [(*row[:8], row[8].value, *row[9:]) for row in rows],
+        schema=DECISIONS,
+        orient="row",
+    )
+
+
+def _open(summary: CardSummary, period: str) -> pl.DataFrame:
+    """Give back this month's open cards per type (engine OPEN) from the card summary."""
+    return pl.DataFrame(
+        [(period, t, f.cards, f.monthly_value) for t, f in summary.open_by_type.items()],
+        schema=OPEN,
+        orient="row",
+    )
+
+
+def _no_open() -> pl.DataFrame:
+    return pl.DataFrame(schema=OPEN)
+
+
+def _in_order(figures: pl.DataFrame, periods: list[str]) -> pl.DataFrame:
+    order = pl.DataFrame({"period": periods})
+    return order.join(figures, on="period", how="left", maintain_order="left")
+
+
+def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Give back a frame's rows with money as text: JSON numbers are floats to most readers."""
+    return [_plain(row) for row in frame.iter_rows(named=True)]
+
+
+def _thaw(frozen: dict[str, Any]) -> dict[str, pl.DataFrame]:
+    """Give back a closed month's frames from their frozen rows."""
+    return {
+        "figures": _frame(frozen["figures"], FIGURES),
+        **{b: _frame(frozen[b.value], BREAKDOWN) for b in Breakdown},
+    }
+
+
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    money = [name for name, dtype in schema.items() if isinstance(dtype, pl.Decimal)]
+    exact = [
+        {k: Decimal(v) if k in money and v is not None else v for k, v in row.items()}
+        for row in rows
+    ]
+    return pl.DataFrame(exact, schema=schema)
+
+
+def _plain(
+    row: dict[str, Any], *, drop: str | None = None, rename: dict[str, str] | None = None
+) -> dict[str, Any]:
+    rename = rename or {}
+    return {
+        rename.get(k, k): str(v) if isinstance(v, Decimal) else v
+        for k, v in row.items()
+        if k != drop
+    }
