@@ -19,7 +19,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy engine connectors store
+	$(BIN)/mypy engine connectors store report
 
 # The browser tests use a Chromium they find (Debian's, or one Playwright installed before);
 # where there is none, try Playwright's own (which needs the internet).
