@@ -6,14 +6,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from errors import InputError
 from store import Action, Store, current_cards, import_csv, import_maps
 from store.cards import is_open
 from store.changes import export_changes
 from store.decisions import decide_cards
+from store.models import Source, SyncRun
 from store.month import close_month
 from store.month_close import FRESH_DAYS, Checklist, Step, checklist, rhythm
+from store.types import SnapshotKind, SyncMode, SyncStatus
 from tests.conftest import MONTH
 
 AT = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -209,3 +212,25 @@ def test_a_closed_month_still_lists_its_steps_and_says_who_closed_it(store: Stor
     assert (checked.closed.by, checked.closed.at) == ("bob", closed_at)
     assert checked.total == 5
     assert checklist(store, "2026-12", at=closed_at).closed is None
+
+
+def test_a_sync_still_running_leaves_the_last_good_one_to_judge(store: Store) -> None:
+    sync_month(store)
+    with store.session() as session:
+        source = session.scalars(sa.select(Source).where(Source.name == "pax8")).one()
+        session.add(
+            SyncRun(
+                source_id=source.id,
+                kind=SnapshotKind.USAGE,
+                mode=SyncMode.CSV,
+                status=SyncStatus.RUNNING,
+                started_at=AT + timedelta(hours=1),
+                made_by="ann",
+            )
+        )
+
+    vendors = steps(checklist(store, "2026-11", at=AT + timedelta(hours=2)))["vendors"]
+    stale = steps(checklist(store, "2026-11", at=AT + timedelta(days=FRESH_DAYS + 1)))["vendors"]
+
+    assert vendors.done
+    assert stale.detail == "pax8: last synced 4 days ago; sentinelone: last synced 4 days ago"
