@@ -17,7 +17,7 @@ from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import polars as pl
 import typer
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from store import Action, CurrentCards, SourceState, Store
+    from store.month import MonthSummary
 
 app = typer.Typer(
     help="TrueUp: the monthly billing true-up of an MSP.",
@@ -694,6 +695,130 @@ def export_changes_command(
         _fail(TrueUpError(f"cannot write {error.filename}: {error.strerror}"))
     count = changes.height
     typer.echo(f"exported {count:,} change{'s' * (count != 1)} to {out}")
+
+
+class SummaryFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+MonthOption = Annotated[
+    str | None, typer.Option("--month", help="The month, YYYY-MM (default: this month).")
+]
+
+
+@app.command("summary")
+def summary_command(
+    month: MonthOption = None,
+    output: Annotated[
+        SummaryFormat,
+        typer.Option(
+            "--format",
+            help="table: for reading; json: the figures the Month page and the report show; "
+            "csv: one row per vendor or distributor, after an '(all vendors)' row that also "
+            "carries the month's per-type, dismissed and open figures.",
+        ),
+    ] = SummaryFormat.TABLE,
+) -> None:
+    """Print a month's headline figures and its figures per vendor or distributor: what the
+    decisions made in it changed, and what was left open."""
+    import json
+
+    summary = _month_summary(month)
+    figures = summary.to_json()
+    if output is SummaryFormat.JSON:
+        typer.echo(json.dumps(figures, indent=2))
+    elif output is SummaryFormat.CSV:
+        _write_csv(summary_rows(figures), None)
+    else:
+        typer.echo(summary_table(figures, settings.get("currency")))
+
+
+ALL_VENDORS = "(all vendors)"
+
+
+def summary_rows(figures: dict[str, Any]) -> pl.DataFrame:
+    """Give back a month's `to_json()` figures as one table: an '(all vendors)' row with the
+    headline, then one row per vendor or distributor (money as exact text)."""
+    from engine.month import FIGURES
+
+    columns = ["month", "vendor", "approved", "net_change", "recovered", "dismissed"]
+    columns += [name for name in FIGURES if name not in (*columns, "period")]
+    counts = {name for name, dtype in FIGURES.items() if dtype == pl.Int64}
+    schema = {name: pl.Int64 if name in counts else pl.String for name in columns}
+    headline = {"vendor": ALL_VENDORS, **figures["headline"]}
+    rows = [{"month": figures["month"], **row} for row in [headline, *figures["by_vendor"]]]
+    return pl.DataFrame(rows, schema=schema)
+
+
+def summary_table(figures: dict[str, Any], currency: str) -> str:
+    """Give back a month's `to_json()` figures as lines to read: the headline, then the
+    vendors or distributors."""
+    from datetime import UTC, datetime
+
+    from report import figure_text, headline_rows, month_name, status_text
+
+    lines = [f"{month_name(figures['month'])}: {status_text(figures, datetime.now(UTC))}"]
+    for row in headline_rows(figures["headline"], currency):
+        label = ("  " if row.part else "") + row.label
+        lines.append(f"{label:<26}{row.count:>8}{row.money:>20}".rstrip())
+    vendors = figures["by_vendor"]
+    if not vendors:
+        return "\n".join([*lines, "", "no decisions in this month"])
+    width = max(len("vendor or distributor"), *(len(v["vendor"]) for v in vendors))
+    header = ["approved", "net change", "recovered", "dismissed"]
+    lines += ["", f"{'vendor or distributor':<{width}}{header[0]:>10}"]
+    lines[-1] += f"{header[1]:>20}{header[2]:>20}{header[3]:>11}"
+    for vendor in vendors:
+        net, got = (figure_text(vendor[k], currency) for k in ("net_change", "recovered"))
+        lines.append(
+            f"{vendor['vendor']:<{width}}{vendor['approved']:>10,}{net:>20}{got:>20}"
+            f"{vendor['dismissed']:>11,}"
+        )
+    return "\n".join(lines)
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Option(help="The PDF file to write.")],
+    month: MonthOption = None,
+) -> None:
+    """Write a month's report as one page of PDF: the headline figures, the month per vendor
+    or distributor, and its charts beside the months before it."""
+    from report import figure_text, month_name
+    from report.pdf import month_report
+
+    summary = _month_summary(month)
+    currency = settings.get("currency")
+    pdf = month_report(summary, currency)
+    try:
+        out.write_bytes(pdf)
+    except OSError as error:
+        _fail(TrueUpError(f"cannot write {error.filename}: {error.strerror}"))
+    headline = summary.to_json()["headline"]
+    typer.echo(
+        f"wrote the {month_name(summary.period)} report to {out}: "
+        f"revenue recovered {figure_text(headline['recovered'], currency)}, "
+        f"net change in billed MRR {figure_text(headline['net_change'], currency)}"
+    )
+
+
+def _month_summary(month: str | None) -> MonthSummary:
+    """Give back the month's summary from the store, or fail with why not (a month written
+    other than YYYY-MM, or one not begun)."""
+    import re
+
+    from store.month import month_summary
+
+    if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        _fail(TrueUpError(f"--month {month}: write the month as YYYY-MM, e.g. 2026-11"))
+    store = _store()
+    try:
+        return month_summary(store, month)
+    except TrueUpError as error:
+        _fail(error)
+    raise AssertionError("unreachable: _fail exits")
 
 
 @app.command("demo")
