@@ -160,21 +160,26 @@ def test_the_months_figures_are_the_engines_on_the_decisions_made(store: Store) 
 
 
 @pytest.mark.parametrize(
-    ("zone", "period"),
+    ("zone", "at", "period"),
     [
-        pytest.param(None, "2026-11", id="utc-by-default"),
+        pytest.param(None, datetime(2026, 11, 1, 3, tzinfo=UTC), "2026-11", id="utc-by-default"),
         # 2026-11-01 03:00 UTC is 22:00 on 31 October in Chicago (CDT, UTC-5).
-        pytest.param("America/Chicago", "2026-10", id="chicago"),
+        pytest.param(
+            "America/Chicago", datetime(2026, 11, 1, 3, tzinfo=UTC), "2026-10", id="chicago"
+        ),
+        # 2027-01-01 03:00 UTC is 21:00 on New Year's Eve in Chicago (CST, UTC-6).
+        pytest.param(
+            "America/Chicago", datetime(2027, 1, 1, 3, tzinfo=UTC), "2026-12", id="new-year"
+        ),
     ],
 )
 def test_a_decision_belongs_to_the_month_of_its_date_in_the_teams_time_zone(
-    store: Store, monkeypatch: pytest.MonkeyPatch, zone: str | None, period: str
+    store: Store, monkeypatch: pytest.MonkeyPatch, zone: str | None, at: datetime, period: str
 ) -> None:
     if zone is None:
         monkeypatch.delenv("TRUEUP_TIMEZONE", raising=False)
     else:
         monkeypatch.setenv("TRUEUP_TIMEZONE", zone)
-    at = datetime(2026, 11, 1, 3, tzinfo=UTC)
     load_month(store)
 
     decide(store, Action.APPROVE, ACME, at=at)
