@@ -1,7 +1,8 @@
 """The demo MSP month by month: its customers, what the vendors count, what the PSA bills.
 
 Pure and deterministic (one seeded random generator): the same book every time, whatever the
-date. Months are indexed 0, 1, 2, the last being the current one.
+date. Months are indexed 0 to MONTHS - 1, the last being the current one: a year of true-ups
+before it, over which the MSP grows, rolls out Copilot and upgrades plans, and loses a customer.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from store.demo.products import (
     CUSTOMERS,
     DATTO,
     DISCOUNTED,
     JOINING,
+    LEAVING,
     OUR_TENANT,
     PAX8,
     PRODUCTS,
@@ -26,7 +29,10 @@ from store.demo.products import (
 )
 
 SEED = 20_261_128
-MONTHS = 3
+MONTHS = 13
+"""This month and the twelve before it, as the month summary shows them."""
+THIS_MONTH = MONTHS - 1
+LAST_MONTH = MONTHS - 2
 CENT = Decimal("0.01")
 
 Key = tuple[str, str, str]
@@ -87,6 +93,8 @@ class Book:
     """What the PSA bills in month 0."""
     joining_lines: dict[int, list[Line]]
     """The lines of the customers won in a later month, billed from that month."""
+    left: dict[int, str] = field(default_factory=dict)
+    """Per month, the PSA account id of the customer lost in it: its agreement ends the next."""
     next_line_id: int = 60_000
 
     def customer(self, account_id: str) -> Customer:
@@ -100,13 +108,15 @@ class Book:
 
 
 def build_book() -> Book:
-    """Give back the demo MSP: about 60 customers, three months of counts, month 0's lines."""
+    """Give back the demo MSP: about 60 customers by now, MONTHS months of counts, month 0's
+    lines."""
     rng = random.Random(SEED)
     ids = _Ids(rng)
     customers: list[Customer] = []
     seats: dict[str, dict[str, int]] = {}
     """PSA product to the seats of each customer, as the vendors count them in its first month."""
-    for joined, names in [(0, CUSTOMERS), *JOINING.items()]:
+    joining = [(max(0, THIS_MONTH - ago), names) for ago, names in JOINING.items()]
+    for joined, names in sorted([(0, CUSTOMERS), *joining], key=lambda month: month[0]):
         for name, known_as in names:
             customer = _customer(rng, ids, name, known_as, joined, len(customers))
             customers.append(customer)
@@ -122,7 +132,9 @@ def build_book() -> Book:
         else:
             book.joining_lines.setdefault(customer.joined, []).extend(lines)
     _bill_differently(rng, book)
-    for month in (1, 2):
+    for ago, name in LEAVING.items():
+        book.left[max(1, THIS_MONTH - ago)] = next(c.id for c in customers if c.name == name)
+    for month in range(1, MONTHS):
         book.counts.append(_drift(rng, book, month, seats))
     return book
 
@@ -166,7 +178,7 @@ def _customer(
             Contract(ids.psa_contract(), f"{known_as} - Microsoft 365 Annual Commitment", False)
         )
     customer = Customer(ids.psa_account(), name, joined, factor, contracts)
-    unmapped = joined == 2
+    unmapped = joined == THIS_MONTH
     # Most vendor accounts are mapped by id; some carry the PSA's exact name and map by it.
     pax8_auto = index % 4 == 1 and not unmapped
     customer.accounts[PAX8] = VendorAccount(
@@ -175,7 +187,7 @@ def _customer(
         (name.upper() if index % 8 == 1 else name) if pax8_auto else known_as,
         "unmapped" if unmapped else "auto" if pax8_auto else "id",
     )
-    if (joined < 2 and rng.random() < 0.87) or name.startswith("Windward"):
+    if (joined < THIS_MONTH and rng.random() < 0.87) or name.startswith("Windward"):
         s1_auto = index % 5 == 2 and not unmapped
         customer.accounts[SENTINELONE] = VendorAccount(
             SENTINELONE,
@@ -183,7 +195,7 @@ def _customer(
             name if s1_auto else f"{known_as} - HQ" if unmapped else known_as,
             "unmapped" if unmapped else "auto" if s1_auto else "id",
         )
-    if joined < 2 and rng.random() < 0.5:
+    if joined < THIS_MONTH and rng.random() < 0.5:
         customer.accounts[DATTO] = VendorAccount(DATTO, ids.datto(), known_as, "id")
     return customer
 
@@ -294,60 +306,131 @@ def _drift(
     rng: random.Random, book: Book, month: int, seats: dict[str, dict[str, int]]
 ) -> dict[Key, int]:
     """Give back a month's counts: last month's, moved as people join and leave, with the
-    month's planted events (cancellations, new products, upgrades)."""
+    month's planted events (cancellations, new products, upgrades, a customer lost)."""
     counts = dict(book.counts[month - 1])
     for key, quantity in list(counts.items()):
         if key[1] != book.our_tenant.id and rng.random() < 0.08:
             counts[key] = max(1, quantity + rng.choice([1, 1, 2, 3, -1, -1, -2]))
     joined = [c for c in book.customers if c.joined == month]
     counts.update(_counts(joined, seats, book.our_tenant, month))
-    settled = [c for c in book.customers if c.joined == 0]
-    order = rng.sample(settled, len(settled))
-    tenants = {c.id: c.accounts[PAX8].id for c in settled}
+    gone = {account for at, account in book.left.items() if at <= month}
+    settled = [c for c in book.customers if c.joined < month and c.id not in gone]
+    if month in book.left:
+        lost = book.customer(book.left[month])
+        counts = {k: q for k, q in counts.items() if k[1] not in _ids(lost)}
+    events = _Events(rng, counts, settled)
+    ago = THIS_MONTH - month
+    if ago == 0:
+        _this_month(events, book)
+    elif ago == 1:
+        events.cancel("TEAMS-ESS", 1)
+        events.add("M365-COPILOT", 2, 1, 2)  # the first Copilot customers
+        events.add_unmapped("CFQ7TTC0LHSF", 2, 1, 3)  # Power BI Pro: a SKU to map next month
+    else:
+        for what, *args in _YEAR.get(ago, []):
+            getattr(events, what)(*args)
+    return counts
 
-    def holding(product: str, n: int) -> list[Customer]:
-        sku = SKU_OF[product]
-        found = [
-            c
-            for c in order
-            if sku.vendor in c.accounts
-            and (sku.vendor, c.accounts[sku.vendor].id, sku.id) in counts
-        ]
-        for c in found[:n]:
-            order.remove(c)
-        return found[:n]
 
-    def held(customer: Customer, product: str) -> Key:
+UPGRADE = {"S1-CONTROL": "S1-COMPLETE", "M365-BS": "M365-BP", "M365-BB": "M365-BS"}
+
+
+class _Events:
+    """A month's planted events, each on customers not touched by another this month."""
+
+    def __init__(self, rng: random.Random, counts: dict[Key, int], settled: list[Customer]):
+        self.rng = rng
+        self.counts = counts
+        self.order = rng.sample(settled, len(settled))
+
+    def key(self, customer: Customer, product: str) -> Key:
         sku = SKU_OF[product]
         return (sku.vendor, customer.accounts[sku.vendor].id, sku.id)
 
-    if month == 1:
-        for c in holding("TEAMS-ESS", 1):
-            del counts[held(c, "TEAMS-ESS")]
-        for c in rng.sample(settled, 2):
-            counts[(PAX8, tenants[c.id], "CFQ7TTC0MM8R")] = rng.randint(1, 2)
-        for c in rng.sample(settled, 2):
-            counts[(PAX8, tenants[c.id], "CFQ7TTC0LHSF")] = rng.randint(1, 3)
-        return counts
-    for c in holding("M365-BP", 3) + holding("M365-BS", 1):
-        plan = "M365-BP" if held(c, "M365-BP") in counts else "M365-BS"
-        counts[held(c, plan)] += rng.randint(2, 5)  # hiring
-    for c in holding("M365-BS", 2) + holding("M365-BB", 1):
-        plan = "M365-BS" if held(c, "M365-BS") in counts else "M365-BB"
-        counts[held(c, plan)] = max(1, counts[held(c, plan)] - rng.randint(1, 3))  # leavers
-    for c in holding("TEAMS-ESS", 1):
-        book.cancelled[month].add(held(c, "TEAMS-ESS"))
-    for c in holding("EXO-P1", 1) + holding("M365-COPILOT", 1):
-        # Shared mailboxes moved off their licences; a Copilot pilot that ended.
-        plan = "EXO-P1" if held(c, "EXO-P1") in counts else "M365-COPILOT"
-        del counts[held(c, plan)]
-    for c in holding("S1-CONTROL", 1):
-        counts[held(c, "S1-COMPLETE")] = counts.pop(held(c, "S1-CONTROL"))  # an upgrade
-    for c in [c for c in order if held(c, "M365-COPILOT") not in counts][:3]:
-        counts[held(c, "M365-COPILOT")] = rng.randint(1, 4)
-        order.remove(c)
-    counts[(PAX8, tenants[order[0].id], "CFQ7TTC0HD33")] = 2  # Visio, not sold through the PSA
-    return counts
+    def has(self, customer: Customer, product: str) -> bool:
+        return (
+            SKU_OF[product].vendor in customer.accounts
+            and self.key(customer, product) in self.counts
+        )
+
+    def holding(self, product: str, n: int) -> list[Customer]:
+        """Give back (and set aside) `n` customers that hold the product."""
+        found = [c for c in self.order if self.has(c, product)][:n]
+        for c in found:
+            self.order.remove(c)
+        return found
+
+    def lacking(self, product: str, n: int) -> list[Customer]:
+        """Give back (and set aside) `n` customers that could buy the product but hold none."""
+        vendor = SKU_OF[product].vendor
+        found = [c for c in self.order if vendor in c.accounts and not self.has(c, product)][:n]
+        for c in found:
+            self.order.remove(c)
+        return found
+
+    def hire(self, product: str, n: int, low: int, high: int) -> None:
+        for c in self.holding(product, n):
+            self.counts[self.key(c, product)] += self.rng.randint(low, high)
+
+    def shrink(self, product: str, n: int, low: int, high: int) -> None:
+        for c in self.holding(product, n):
+            key = self.key(c, product)
+            self.counts[key] = max(1, self.counts[key] - self.rng.randint(low, high))
+
+    def cancel(self, product: str, n: int) -> None:
+        for c in self.holding(product, n):
+            del self.counts[self.key(c, product)]
+
+    def add(self, product: str, n: int, low: int, high: int) -> None:
+        for c in self.lacking(product, n):
+            self.counts[self.key(c, product)] = self.rng.randint(low, high)
+
+    def add_unmapped(self, sku: str, n: int, low: int, high: int) -> None:
+        for c in self.order[:n]:
+            self.counts[(PAX8, c.accounts[PAX8].id, sku)] = self.rng.randint(low, high)
+        del self.order[:n]
+
+    def move(self, old: str, n: int) -> None:
+        """Move `n` customers' seats of a product to the plan above it."""
+        new = UPGRADE[old]
+        for c in [c for c in self.order if self.has(c, old) and not self.has(c, new)][:n]:
+            self.order.remove(c)
+            self.counts[self.key(c, new)] = self.counts.pop(self.key(c, old))
+
+
+def _this_month(events: _Events, book: Book) -> None:
+    """This month's changes: every kind of card, for the month's work."""
+    events.hire("M365-BP", 3, 2, 5)
+    events.hire("M365-BS", 1, 2, 5)
+    events.shrink("M365-BS", 2, 1, 3)  # leavers
+    events.shrink("M365-BB", 1, 1, 3)
+    for c in events.holding("TEAMS-ESS", 1):
+        book.cancelled[THIS_MONTH].add(events.key(c, "TEAMS-ESS"))
+    events.cancel("EXO-P1", 1)  # shared mailboxes moved off their licences
+    events.cancel("M365-COPILOT", 1)  # a Copilot pilot that ended
+    events.move("S1-CONTROL", 1)
+    events.add("M365-COPILOT", 3, 1, 4)
+    events.add_unmapped("CFQ7TTC0HD33", 1, 2, 2)  # Visio, not sold through the PSA
+
+
+_YEAR: dict[int, list[tuple[Any, ...]]] = {
+    # months before this one: what the month brought beside the usual hires and leavers
+    11: [("hire", "M365-BS", 2, 2, 4), ("add", "TEAMS-ESS", 2, 3, 6)],
+    9: [("move", "S1-CONTROL", 3)],  # a security review: Control to Complete
+    8: [("move", "M365-BS", 3), ("hire", "M365-BP", 2, 2, 6)],  # Standard to Premium
+    7: [("shrink", "M365-BS", 3, 2, 4), ("cancel", "EXO-P1", 2)],  # a quiet summer
+    5: [("add", "M365-COPILOT", 6, 2, 6), ("hire", "M365-BP", 2, 2, 5)],  # Copilot rollout
+    4: [("add", "M365-COPILOT", 5, 2, 5), ("add", "TEAMS-ESS", 1, 2, 4)],
+    3: [("cancel", "M365-COPILOT", 1), ("shrink", "M365-BP", 2, 2, 4)],  # a pilot ends
+    2: [("hire", "M365-BP", 2, 3, 6), ("move", "M365-BB", 2)],  # Basic to Standard
+}
+"""The year's planted events, by how many months before this one they happened: (what,
+product, customers, and the fewest and most seats each gains or loses)."""
+
+
+def _ids(customer: Customer) -> set[str]:
+    """Give back the ids a customer's vendors know it by."""
+    return {account.id for account in customer.accounts.values()}
 
 
 def apply_approvals(

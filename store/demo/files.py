@@ -105,9 +105,10 @@ def usage_file(book: Book, vendor: str, month: int, *, broken: bool = False) -> 
     return _csv(HEADERS[vendor], rows)
 
 
-def account_map_file(book: Book, joined: int) -> bytes:
+def account_map_file(book: Book, joined: int) -> bytes | None:
     """Give back the account maps made when customers joined: by id, where the vendor's name
-    for the customer is not the PSA's; the first month's also excludes our own tenant."""
+    for the customer is not the PSA's; the first month's also excludes our own tenant. None
+    when the month's new customers all map by name."""
     rows = [
         (account.vendor, account.id, customer.id, "", "")
         for customer in book.customers
@@ -117,6 +118,8 @@ def account_map_file(book: Book, joined: int) -> bytes:
     ]
     if joined == 0:
         rows.append((PAX8, book.our_tenant.id, "", "true", OUR_TENANT[1]))
+    if not rows:
+        return None
     return _csv(["vendor", "vendor_account_id", "psa_account_id", "excluded", "reason"], rows)
 
 

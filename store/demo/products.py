@@ -138,38 +138,62 @@ CUSTOMERS = [
     ("Trailhead Outfitters", "Trailhead Outfitters"),
     ("Magnolia Event Rentals", "Magnolia Events"),
     ("Northstar Community Credit Union", "Northstar CU"),
-    ("Ridgeline Roofing & Siding", "Ridgeline Roofing"),
-    ("Ember & Oak Restaurant Group", "Ember and Oak"),
-    ("Quarry Hill Dermatology", "Quarry Hill Derm"),
-    ("Fairhaven Library Foundation", "Fairhaven Library"),
-    ("Beacon Hill Tax Services", "Beacon Hill Tax"),
-    ("Cobblestone Bakery Co.", "Cobblestone Bakery"),
-    ("Silverpine Logistics", "Silverpine Logistics"),
-    ("Harvest Moon Farms", "Harvest Moon Farms"),
-    ("Orchard Park Pharmacy", "Orchard Park Pharmacy"),
-    ("Tall Timber Lumber Co.", "Tall Timber Lumber"),
-    ("Whitfield & Associates CPAs", "Whitfield CPAs"),
-    ("Aurora Imaging Center", "Aurora Imaging"),
-    ("Kestrel Aviation Services", "Kestrel Aviation"),
-    ("Sandstone Dental Studio", "Sandstone Dental"),
-    ("Greenfield Ag Cooperative", "Greenfield Ag Co-op"),
     ("Mosaic Marketing Agency", "Mosaic Marketing"),
 ]
 """The customers of the first month: (name in the PSA, name the vendors know)."""
 
 JOINING = {
-    1: [
-        ("Elm Street Pediatric Dentistry", "Elm Street Pediatric Dentistry"),
-        ("Copperline Electrical Contractors", "Copperline Electric"),
+    11: [
+        ("Ridgeline Roofing & Siding", "Ridgeline Roofing"),
+    ],
+    10: [
+        ("Ember & Oak Restaurant Group", "Ember and Oak"),
+        ("Quarry Hill Dermatology", "Quarry Hill Derm"),
+    ],
+    9: [
+        ("Fairhaven Library Foundation", "Fairhaven Library"),
+    ],
+    8: [
+        ("Beacon Hill Tax Services", "Beacon Hill Tax"),
+    ],
+    7: [
+        ("Cobblestone Bakery Co.", "Cobblestone Bakery"),
+        ("Silverpine Logistics", "Silverpine Logistics"),
+    ],
+    6: [
+        ("Harvest Moon Farms", "Harvest Moon Farms"),
+    ],
+    5: [
+        ("Orchard Park Pharmacy", "Orchard Park Pharmacy"),
+        ("Tall Timber Lumber Co.", "Tall Timber Lumber"),
+    ],
+    4: [
+        ("Whitfield & Associates CPAs", "Whitfield CPAs"),
+    ],
+    3: [
+        ("Aurora Imaging Center", "Aurora Imaging"),
+        ("Kestrel Aviation Services", "Kestrel Aviation"),
     ],
     2: [
+        ("Elm Street Pediatric Dentistry", "Elm Street Pediatric Dentistry"),
+        ("Sandstone Dental Studio", "Sandstone Dental"),
+    ],
+    1: [
+        ("Copperline Electrical Contractors", "Copperline Electric"),
+        ("Greenfield Ag Cooperative", "Greenfield Ag Co-op"),
+    ],
+    0: [
         ("Bayside Pediatrics, P.C.", "Bayside Peds"),
         ("Highland Park Veterinary Hospital", "HPVH Main"),
         ("Windward Capital Partners, LLC", "Windward Capital"),
     ],
 }
-"""Customers won later, by month index. Last month's are not mapped yet: their tenants and
+"""Customers won later, by how many months before this one they joined (0: this month), so
+that the MSP grows over the demo's year. This month's are not mapped yet: their tenants and
 sites are the month's unmapped accounts, their billed lines "no vendor data"."""
+LEAVING = {6: "Foxglove Interiors"}
+"""Customers lost, by how many months before this one their vendors stopped counting them: their
+subscriptions end that month (removals), their agreements the next."""
 
 TWO_AGREEMENTS = "Granite Peak Engineering, Inc."
 """Billed Business Premium on two agreements (the firm and its engineering division)."""

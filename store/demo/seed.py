@@ -1,8 +1,9 @@
 """The demo written through the store's own functions, month by month, as a team would have.
 
 Each month: the PSA export, the vendors' usage files and the new maps are synced; the cards are
-reconciled; in the two months before this one the team approved and dismissed cards, and the
-approved changes were made in the PSA before the next month's export.
+reconciled; in the twelve months before this one the team approved and dismissed cards, closed
+the month on its last day, and the approved changes were made in the PSA before the next month's
+export. This month is open, its work to do.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from errors import TrueUpError
 from store.cards import current_cards, is_open
 from store.db import Store
 from store.decisions import decide, undo_last
-from store.demo.book import MONTHS, SEED, Book, Line, apply_approvals, build_book
+from store.demo.book import (
+    LAST_MONTH,
+    MONTHS,
+    SEED,
+    THIS_MONTH,
+    Book,
+    Line,
+    apply_approvals,
+    build_book,
+)
 from store.demo.files import (
     account_map_file,
     catalog_file,
@@ -29,6 +39,7 @@ from store.demo.files import (
 from store.demo.products import DATTO, DISTRIBUTOR, PAX8, SENTINELONE
 from store.mapping import import_maps
 from store.models import AccountMap, Decision, ProductMap, Source
+from store.month import close_month
 from store.sync import import_csv
 from store.types import Action, CardStatus
 
@@ -68,8 +79,8 @@ def is_empty(store: Store) -> bool:
 
 
 def seed_demo(store: Store, *, today: date) -> Demo:
-    """Give back the demo month written into an empty store: three months of syncs up to
-    `today`'s month, maps, and decisions in the two months before it.
+    """Give back the demo written into an empty store: MONTHS months of syncs up to `today`'s
+    month, maps, and decisions in each month before it, each of those closed on its last day.
 
     Raises TrueUpError when the store already holds work: the demo never mixes with it.
     """
@@ -83,14 +94,21 @@ def seed_demo(store: Store, *, today: date) -> Demo:
     lines = list(book.lines)
     syncs = decisions = 0
     for month, first_day in enumerate(months):
-        at = _sync_time(first_day, today, month == MONTHS - 1)
+        at = _sync_time(first_day, today, month == THIS_MONTH)
+        # A customer lost last month: its agreement has ended since.
+        lines = [line for line in lines if line.account_id != book.left.get(month - 1)]
         lines += book.joining_lines.get(month, [])
         syncs += _sync(store, book, month, lines, first_day, at)
         current = current_cards(store, user=BILLING, at=at + timedelta(minutes=30))
-        if month < MONTHS - 1:
-            approved, made = _decide(store, current.cards, month, first_day, months[month + 1])
+        if month < THIS_MONTH:
+            next_month = months[month + 1]
+            approved, made = _decide(
+                store, current.cards, month, first_day, next_month, book.left.get(month)
+            )
             decisions += made
             lines = apply_approvals(book, lines, approved)
+            closing = datetime.combine(next_month - timedelta(days=1), time(18, 0), UTC)
+            close_month(store, f"{first_day:%Y-%m}", user=BILLING, at=closing)
     return Demo(len(book.customers), tuple(months), syncs, decisions)
 
 
@@ -125,7 +143,7 @@ def _sync(
         import_csv(store, PSA, "catalog", catalog, name="catalog.csv", user=BILLING, at=at)
         syncs += 1
     for minute, vendor in enumerate(VENDORS, start=1):
-        broken = vendor == DATTO and month == MONTHS - 1
+        broken = vendor == DATTO and month == THIS_MONTH
         data = usage_file(book, vendor, month, broken=broken)
         try:
             import_csv(
@@ -145,10 +163,11 @@ def _sync(
     maps_at = at + timedelta(minutes=10)
     if month == 0:
         import_maps(store, product_map_file(), name="product-map.csv", user=BILLING, at=maps_at)
-    if month < MONTHS - 1:
-        # Last month's new customers are not mapped yet: the month's work starts there.
+    if month < THIS_MONTH:
+        # This month's new customers are not mapped yet: the month's work starts there.
         new = account_map_file(book, month)
-        import_maps(store, new, name=f"account-map-{stamp}.csv", user=BILLING, at=maps_at)
+        if new is not None:
+            import_maps(store, new, name=f"account-map-{stamp}.csv", user=BILLING, at=maps_at)
     return syncs
 
 
@@ -158,19 +177,35 @@ def _decide(
     month: int,
     first_day: date,
     effective: date,
+    lost: str | None,
 ) -> tuple[list[tuple[str, str, int]], int]:
     """Decide a past month's open cards as the team did; give back the approved changes
-    (account, product, new quantity) and how many decisions were recorded."""
+    (account, product, new quantity) and how many decisions were recorded. The cards of the
+    customer `lost` this month, and of a plan changed (a New Revenue card beside a removal),
+    are all approved."""
     rng = random.Random(SEED + month)
     cards = cards.sort("account_id", "product_id")
     scheduled = cards.filter(is_open() & (pl.col("status") == CardStatus.SCHEDULED.value))
     waiting = cards.filter(is_open() & (pl.col("status") == CardStatus.OPEN.value))
     choice: dict[str, list[int]] = {"approve": [], "dismiss": [], "wait": []}
-    for index, card_type in enumerate(waiting.get_column("card_type")):
+    of_type = {
+        t: set(waiting.filter(pl.col("card_type") == t).get_column("account_id"))
+        for t in ("new_revenue", "removal")
+    }
+    sure = (of_type["new_revenue"] & of_type["removal"]) | {lost}
+    for index, (account, card_type) in enumerate(
+        waiting.select("account_id", "card_type").iter_rows()
+    ):
         approve_below, dismiss_below = ODDS[card_type]
-        draw = rng.random()
+        draw = 0.0 if account in sure else rng.random()
         kind = "approve" if draw < approve_below else "dismiss" if draw < dismiss_below else "wait"
         choice[kind].append(index)
+    accounts = waiting.get_column("account_id")
+    doubtful = [i for i in choice["approve"] if accounts[i] not in sure]
+    if not choice["dismiss"] and doubtful:
+        # Every month the service manager finds a card or two that is not billable.
+        choice["approve"].remove(doubtful[-1])
+        choice["dismiss"].append(doubtful[-1])
     day = datetime.combine(first_day, time(9, 0), UTC)
     made = 0
     with store.session() as session:
@@ -178,7 +213,7 @@ def _decide(
         for (when,), group in scheduled.group_by("effective_date", maintain_order=True):
             decide(session, group, Action.APPROVE, BILLING, day + timedelta(days=2), when)
             made += group.height
-        if month == 1 and choice["approve"]:
+        if month == LAST_MONTH and choice["approve"]:
             # A dismissal by mistake, undone a few minutes later.
             mistaken = waiting[choice["approve"][:1]]
             decide(session, mistaken, Action.DISMISS, SERVICE, day + timedelta(days=4))

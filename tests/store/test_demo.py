@@ -1,10 +1,11 @@
-"""The demo month: the shape a new user sees, seeded the same every time, on both databases."""
+"""The demo workspace: the shape a new user sees, seeded the same every time, on both databases:
+a year of closed months behind this open one."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import polars as pl
@@ -17,8 +18,17 @@ from errors import TrueUpError
 from store import Store, current_cards, ensure_demo, import_csv, open_store, reset_demo
 from store.config import set_setting
 from store.demo import is_empty, seed_demo
-from store.demo.seed import _month_starts
-from store.models import AccountMap, AuditEntry, Decision, ProductMap, Setting, SyncRun
+from store.demo.seed import BILLING, _month_starts
+from store.models import (
+    AccountMap,
+    AuditEntry,
+    Decision,
+    MonthClose,
+    ProductMap,
+    Setting,
+    SyncRun,
+)
+from store.month import month_summary
 from store.types import Action, SyncStatus
 from tests.conftest import MONTH, run_trueup
 
@@ -61,23 +71,61 @@ def test_the_work_of_the_month_starts_with_unmapped_items_and_one_exclusion(demo
     assert 0 < product_maps.count(True) < product_maps.count(False)
 
 
-def test_three_months_of_syncs_and_decisions_in_the_two_before_this_one(demo: Store) -> None:
+PAST = [f"2025-{m}" for m in ("11", "12")] + [f"2026-{m:02}" for m in range(1, 11)]
+"""The twelve months before TODAY's."""
+
+
+def test_thirteen_months_of_syncs_and_decisions_in_each_of_the_twelve_before_this_one(
+    demo: Store,
+) -> None:
     with demo.session() as session:
         runs = session.execute(sa.select(SyncRun.started_at, SyncRun.status)).all()
-        decisions = session.execute(sa.select(Decision.made_at, Decision.action)).all()
+        decisions = session.execute(sa.select(Decision.period, Decision.action)).all()
 
-    assert {(r.started_at.year, r.started_at.month) for r in runs} == {
-        (2026, 9),
-        (2026, 10),
-        (2026, 11),
-    }
+    assert {f"{r.started_at:%Y-%m}" for r in runs} == {*PAST, "2026-11"}
     assert all(r.started_at.date() <= TODAY for r in runs)
-    assert [r.status for r in runs].count(SyncStatus.FAILED) == 1
-    by_month = Counter((d.made_at.year, d.made_at.month) for d in decisions)
-    assert set(by_month) == {(2026, 9), (2026, 10)}
-    for month in by_month:
-        actions = {d.action for d in decisions if (d.made_at.year, d.made_at.month) == month}
-        assert {Action.APPROVE, Action.DISMISS} <= actions
+    assert [r.status for r in runs].count(SyncStatus.FAILED) == 1  # this month's Datto export
+    actions = {period: {d.action for d in decisions if d.period == period} for period in PAST}
+    assert sorted({d.period for d in decisions}) == PAST
+    for period in PAST:
+        assert {Action.APPROVE, Action.DISMISS} <= actions[period], period
+    assert sum(Action.SCHEDULE in a for a in actions.values()) >= 6
+    assert [d.action for d in decisions].count(Action.UNDO) == 1  # a mistaken dismissal
+
+
+def test_every_month_before_this_one_is_closed_on_its_last_day_and_this_one_is_open(
+    demo: Store,
+) -> None:
+    with demo.session() as session:
+        closes = session.execute(
+            sa.select(MonthClose.period, MonthClose.closed_by, MonthClose.closed_at)
+        ).all()
+
+    assert sorted(c.period for c in closes) == PAST
+    assert {c.closed_by for c in closes} == {BILLING}
+    last_days = {c.period: c.closed_at.astimezone(UTC) for c in closes}
+    assert last_days["2026-02"] == datetime(2026, 2, 28, 18, 0, tzinfo=UTC)
+    assert last_days["2025-12"] == datetime(2025, 12, 31, 18, 0, tzinfo=UTC)
+
+
+def test_the_months_tell_a_story_a_growing_msp_recovering_revenue(demo: Store) -> None:
+    summary = month_summary(demo, "2026-11", at=datetime(2026, 11, 20, 12, tzinfo=UTC))
+    figures = summary.figures
+    past = figures.filter(pl.col("period") != "2026-11")
+
+    assert summary.periods == [*PAST, "2026-11"]
+    assert set(summary.closed) == set(PAST)
+    # Revenue recovered every month, and open work frozen at each close.
+    assert past.filter(pl.col("recovered") <= 0).height == 0
+    assert past.get_column("open").null_count() == 0
+    # Removals and decreases approved too, and New Revenue that peaks with a rollout.
+    assert past.get_column("removal").sum() >= 8
+    assert past.get_column("decrease").sum() >= 20
+    new_revenue = past.get_column("new_revenue_value")
+    assert new_revenue.max() > 4 * new_revenue.median()
+    # This month is open: its cards are there to work, nothing decided yet.
+    now = figures.filter(pl.col("period") == "2026-11").row(0, named=True)
+    assert now["approved"] == 0 and now["open"] > 0
 
 
 def test_the_psa_has_the_customers_a_real_msp_has(demo: Store) -> None:
@@ -132,22 +180,28 @@ def test_reset_deletes_everything_then_seeds_the_same_demo(demo: Store) -> None:
     assert_frame_equal(current_cards(demo).cards, before)
     with demo.session() as session:
         assert session.scalar(sa.select(sa.func.min(SyncRun.id))) == 1
-        assert session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == 13
+        # The PSA and its catalogue, then each month the PSA and three vendors.
+        assert session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == 2 + 12 * 4 + 3
         assert session.scalars(sa.select(Setting)).all() == []
         audited = session.scalars(sa.select(AuditEntry.kind)).all()
         assert "setting" not in audited
 
 
 @pytest.mark.parametrize(
-    ("today", "firsts"),
+    ("today", "first", "last"),
     [
-        (date(2026, 11, 20), [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]),
-        (date(2027, 1, 1), [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)]),
-        (date(2028, 3, 31), [date(2028, 1, 1), date(2028, 2, 1), date(2028, 3, 1)]),
+        (date(2026, 11, 20), date(2025, 11, 1), date(2026, 11, 1)),
+        (date(2027, 1, 1), date(2026, 1, 1), date(2027, 1, 1)),
+        (date(2028, 3, 31), date(2027, 3, 1), date(2028, 3, 1)),
     ],
 )
-def test_the_demo_months_end_with_todays(today: date, firsts: list[date]) -> None:
-    assert _month_starts(today) == firsts
+def test_the_demo_months_are_the_year_before_todays_and_todays(
+    today: date, first: date, last: date
+) -> None:
+    months = _month_starts(today)
+
+    assert (months[0], months[-1], len(months)) == (first, last, 13)
+    assert sorted(set(months)) == months and {m.day for m in months} == {1}
 
 
 def test_trueup_demo_refuses_a_store_in_use_and_reset_seeds_the_same_cards(
@@ -169,7 +223,7 @@ def test_trueup_demo_refuses_a_store_in_use_and_reset_seeds_the_same_cards(
 
     assert seeded.returncode == 0, seeded.stderr
     assert seeded.stdout.startswith("demo seeded in ")
-    assert "62 customers, 13 syncs from " in seeded.stdout
+    assert "62 customers, 53 syncs from " in seeded.stdout
     assert "unmapped: 4 accounts, 2 products" in seeded.stdout
     assert again.returncode == 2
     assert again.stderr == (
