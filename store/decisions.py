@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -23,7 +23,7 @@ from engine.schema import MONEY, QUANTITY, CardType, Schema
 from store.audit import audit, current_user
 from store.db import Store
 from store.models import CardLock, Decision
-from store.types import Action, CardStatus, WriteBack, now, period_of
+from store.types import Action, CardStatus, WriteBack, now, period_of, team_date
 
 STATUS_OF = {
     Action.APPROVE: CardStatus.APPROVED,
@@ -75,8 +75,9 @@ class Decided:
 
 
 def first_of_next_month(at: datetime) -> date:
-    """Give back the default effective date: the first day of the month after `at` (in UTC)."""
-    day = at.astimezone(UTC).date()
+    """Give back the default effective date: the first day of the month after `at`'s date in
+    the team's time zone (the month its decision belongs to)."""
+    day = team_date(at)
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 

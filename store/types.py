@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
@@ -71,10 +71,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def team_date(at: datetime) -> date:
+    """Give back a moment's date in the team's time zone (the `timezone` setting)."""
+    return at.astimezone(ZoneInfo(settings.get("timezone"))).date()
+
+
 def period_of(at: datetime) -> str:
-    """Give back the month ("2026-11") a moment belongs to: its date in the team's time zone
-    (the `timezone` setting), so that a decision made late on the 31st stays in its month."""
-    return f"{at.astimezone(ZoneInfo(settings.get('timezone'))):%Y-%m}"
+    """Give back the month ("2026-11") a moment belongs to: its date in the team's time zone,
+    so that a decision made late on the 31st stays in its month."""
+    return f"{team_date(at):%Y-%m}"
 
 
 class SourceKind(StrEnum):

@@ -273,6 +273,16 @@ def test_the_default_effective_date_is_the_first_of_next_month_in_utc(
     assert first_of_next_month(at) == first
 
 
+def test_the_default_effective_date_follows_the_teams_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 03:00 UTC on 1 November is still 31 October in Chicago: the decision belongs to October
+    # (store.types.period_of), so its change takes effect on 1 November, not 1 December.
+    monkeypatch.setenv("TRUEUP_TIMEZONE", "America/Chicago")
+
+    assert first_of_next_month(datetime(2026, 11, 1, 3, tzinfo=UTC)) == date(2026, 11, 1)
+
+
 def test_undo_is_not_an_action_to_decide(store: Store) -> None:
     with pytest.raises(ValueError, match="undo_last_decision"):
         decide_cards(store, pl.DataFrame(), Action.UNDO)
