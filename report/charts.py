@@ -115,7 +115,8 @@ def month_charts(summary: MonthSummary, currency: str) -> dict[str, Chart]:
 def chart_png(chart: Chart, *, width: int = 640, scale: float = 2) -> bytes:
     """Give back the chart drawn as PNG, `width` pixels wide (times `scale`) for its plot area.
 
-    Drawn by vl-convert, without a browser: it takes about a second (see the README).
+    Drawn by vl-convert, without a browser: the first chart of a process takes a second or two
+    (its JavaScript engine starts), later ones a few tenths.
     """
     spec = chart.properties(width=width).to_json()
     return bytes(vl_convert.vegalite_to_png(spec, scale=scale))

@@ -29,7 +29,9 @@ LEFT_WIDTH: Final = 118.0
 GAP: Final = 8.0
 ROW: Final = 5.6
 CHART_WIDTH_PX: Final = 460
-"""Narrower than the page's default PNG, so that the charts' labels stay legible when shrunk."""
+CHART_HEIGHT_PX: Final = 190
+"""Smaller than on the page, so that the charts' labels stay legible when fitted beside the
+figures."""
 CHARTS: Final = {
     "by_type": "Approved changes by type, per month",
     "recovered": "Revenue recovered, cumulative",
@@ -130,7 +132,8 @@ def _charts(pdf: FPDF, summary: MonthSummary, currency: str, top: float) -> None
         pdf.set_xy(left, y)
         pdf.set_font("Helvetica", "B", 10)
         pdf.cell(width, 6, title)
-        png = chart_png(charts[key], width=CHART_WIDTH_PX)
+        chart = charts[key].properties(height=CHART_HEIGHT_PX)
+        png = chart_png(chart, width=CHART_WIDTH_PX)
         pdf.image(BytesIO(png), x=left, y=y + 7, w=width, h=height - 10, keep_aspect_ratio=True)
 
 
