@@ -15,6 +15,7 @@ page = st.navigation(
         st.Page("pages/sync.py", title="Sync", icon=":material/sync:", url_path="sync"),
         st.Page("pages/mapping.py", title="Mapping", icon=":material/link:", url_path="mapping"),
         st.Page("pages/cards.py", title="Cards", icon=":material/style:", url_path="cards"),
+        st.Page("pages/month.py", title="Month", icon=":material/bar_chart:", url_path="month"),
         st.Page(
             "pages/quick_reconcile.py", title="Quick reconcile", icon=":material/compare_arrows:"
         ),
