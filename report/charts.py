@@ -219,8 +219,9 @@ def _month_axis(months: list[str]) -> alt.X:
 def _plotted(table: pl.DataFrame, *money: str) -> pl.DataFrame:
     """Give back the table ready to plot: its month as an axis names it, money as floats, and
     each row's place (legend order) for stacking."""
+    labels = {period: month_label(period) for period in table.get_column("period").unique()}
     frame = table.with_columns(
-        pl.col("period").map_elements(month_label, return_dtype=pl.String).alias("month"),
+        pl.col("period").replace_strict(labels, return_dtype=pl.String).alias("month"),
         *(pl.col(name).cast(pl.Float64) for name in money),
     )
     return frame.with_row_index("order")
