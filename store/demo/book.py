@@ -324,7 +324,7 @@ def _drift(
         _this_month(events, book)
     elif ago == 1:
         events.cancel("TEAMS-ESS", 1)
-        events.add("M365-COPILOT", 2, 1, 2)  # the first Copilot customers
+        events.add("M365-COPILOT", 2, 1, 2)
         events.add_unmapped("CFQ7TTC0LHSF", 2, 1, 3)  # Power BI Pro: a SKU to map next month
     else:
         for what, *args in _YEAR.get(ago, []):
@@ -419,8 +419,8 @@ _YEAR: dict[int, list[tuple[Any, ...]]] = {
     9: [("move", "S1-CONTROL", 3)],  # a security review: Control to Complete
     8: [("move", "M365-BS", 3), ("hire", "M365-BP", 2, 2, 6)],  # Standard to Premium
     7: [("shrink", "M365-BS", 3, 2, 4), ("cancel", "EXO-P1", 2)],  # a quiet summer
-    5: [("add", "M365-COPILOT", 6, 2, 6), ("hire", "M365-BP", 2, 2, 5)],  # Copilot rollout
-    4: [("add", "M365-COPILOT", 5, 2, 5), ("add", "TEAMS-ESS", 1, 2, 4)],
+    5: [("add", "M365-COPILOT", 6, 3, 8), ("hire", "M365-BP", 2, 2, 5)],  # Copilot rollout
+    4: [("add", "M365-COPILOT", 5, 2, 6), ("add", "TEAMS-ESS", 1, 2, 4)],
     3: [("cancel", "M365-COPILOT", 1), ("shrink", "M365-BP", 2, 2, 4)],  # a pilot ends
     2: [("hire", "M365-BP", 2, 3, 6), ("move", "M365-BB", 2)],  # Basic to Standard
 }
