@@ -1,4 +1,5 @@
-"""The demo month: a realistic MSP's workspace, so that a new install opens on a working app.
+"""The demo workspace: a realistic MSP's year of true-ups (twelve closed months) and this month
+open with its work, so that a new install opens on a working app whose charts tell a story.
 
 `ensure_demo` seeds an empty store (the app calls it when it starts); `reset_demo` deletes
 everything and seeds again (`trueup demo --reset`, the Settings page). Everything is written
