@@ -4,12 +4,12 @@ months of history of 20,000 cards a month in the store.
     python -m bench.month_page [--cards N] [--months M] [--repeat R] [--database URL]
 
 Into a new SQLite file (or the empty database `--database`), it syncs a month of N open cards
-(bench.cards_page's files) and saves its card summary, as the Sync page does; then it writes N
-decisions a month for the M months before this one and this month (card types, values and
-vendors spread as a real month's are; one in fifty undone), straight into the decisions table
-in bulk: the bench times the page, not the deciding. It renders the Month page with Streamlit's
-AppTest, each time in a new process so that nothing is warm, and prints the server time of a
-first render and of a rerun of the same session, best of R, twice:
+(bench.cards_page's files); then it writes N decisions a month for the M months before this one
+and this month (card types, values and vendors spread as a real month's are; one in fifty
+undone), straight into the decisions table in bulk: the bench times the page, not the deciding.
+It saves the card summary, as the app does after a sync or a decision, and renders the Month
+page with Streamlit's AppTest, each time in a new process so that nothing is warm; it prints the
+server time of a first render and of a rerun of the same session, best of R, twice:
 
 - the team's rhythm: every month before this one closed (their figures frozen), this month
   live (its N decisions read and summed, its open cards from the saved summary);
@@ -157,9 +157,9 @@ def main() -> None:
         url = args.database or f"sqlite:///{Path(folder) / 'trueup.db'}"
         started = time.perf_counter()
         opened = fill(url, Path(folder), args.cards)
-        _save_summary(url)
         at = datetime.now(UTC)
         written = write_history(url, args.cards, args.months, at)
+        _save_summary(url)  # as the app does once after any decision
         print(
             f"store: {opened:,} open cards, {written:,} decisions over {args.months + 1} months "
             f"({time.perf_counter() - started:.0f} s to write)"

@@ -7,7 +7,6 @@ link reproduces the view.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import altair as alt
@@ -17,6 +16,7 @@ import streamlit as st
 import settings
 from engine.month import periods_until
 from pages.workspace import money, plural, through_the_router, workspace
+from report import month_name
 from report.charts import chart_png, chart_tables, month_charts
 from report.pdf import month_report
 from store.audit import current_user
@@ -51,12 +51,6 @@ BREAKDOWN_COLUMNS = {
     "recovered": st.column_config.NumberColumn("Recovered a month", format="accounting"),
     "dismissed": st.column_config.NumberColumn("Dismissed", format="%d"),
 }
-
-
-def month_name(period: str) -> str:
-    """Give back "November 2026" for "2026-11"."""
-    year, month = (int(part) for part in period.split("-"))
-    return f"{date(year, month, 1):%B %Y}"
 
 
 def signed(amount: Decimal | None) -> str:

@@ -36,6 +36,7 @@ DECIDED: Schema = {
     "status": pl.String,
     "decided_vendor_quantity": QUANTITY,
     "effective_date": pl.Date,
+    "write_back": pl.String,
 }
 REFUSED: Schema = {
     "account_id": pl.String,
@@ -590,12 +591,13 @@ def card_decisions(session: Session) -> pl.DataFrame:
             Decision.action,
             Decision.vendor_quantity,
             Decision.effective_date,
+            Decision.write_back,
         )
         .where(Decision.action != Action.UNDO, ~sa.exists().where(undo.undoes_id == Decision.id))
         .order_by(Decision.id)
     )
     frame = pl.DataFrame(
-        [(a, p, STATUS_OF[action].value, q, d) for a, p, action, q, d in rows],
+        [(a, p, STATUS_OF[action].value, q, d, w and w.value) for a, p, action, q, d, w in rows],
         schema=DECIDED,
         orient="row",
     )
@@ -603,8 +605,9 @@ def card_decisions(session: Session) -> pl.DataFrame:
 
 
 def with_status(cards: pl.DataFrame, decided: pl.DataFrame) -> pl.DataFrame:
-    """Give back the cards with their decision `status` and `effective_date`: a decision holds
-    while the card's vendor quantity is the one it was made at (DESIGN 6), else "open"."""
+    """Give back the cards with their decision `status`, `effective_date` and `write_back` (of
+    an approval: pending, exported, applied...): a decision holds while the card's vendor
+    quantity is the one it was made at (DESIGN 6), else the card is "open"."""
     joined = cards.join(decided, on=KEY, how="left", maintain_order="left")
     holds = pl.col("status").is_not_null() & pl.col("vendor_quantity").eq_missing(
         pl.col("decided_vendor_quantity")
@@ -615,6 +618,7 @@ def with_status(cards: pl.DataFrame, decided: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit(CardStatus.OPEN.value))
         .alias("status"),
         pl.when(holds).then(pl.col("effective_date")).alias("effective_date"),
+        pl.when(holds).then(pl.col("write_back")).alias("write_back"),
     ).drop("decided_vendor_quantity")
 
 

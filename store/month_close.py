@@ -21,7 +21,6 @@ import sqlalchemy as sa
 
 import settings
 from errors import TrueUpError
-from store.changes import approved_changes
 from store.db import Store
 from store.models import MonthClose, SyncRun
 from store.month import Closed, current_period
@@ -123,7 +122,7 @@ def checklist(store: Store, period: str | None = None, *, at: datetime | None = 
             _vendors_step(vendors, when, afresh),
             _unmapped_step(summary, any(s.last_good for s in vendors)),
             cards,
-            _changes_step(store, cards.done, synced),
+            _changes_step(summary, cards.done, synced),
         ],
         closed=None if close is None else Closed(close.closed_by, close.closed_at),
         rhythm=rhythm(period, when),
@@ -240,7 +239,7 @@ def _cards_step(summary: CardSummary, synced: bool) -> Step:
     )
 
 
-def _changes_step(store: Store, cards_done: bool, synced: bool) -> Step:
+def _changes_step(summary: CardSummary, cards_done: bool, synced: bool) -> Step:
     title = "Approved changes exported or applied"
     if not synced:
         return Step(
@@ -251,15 +250,16 @@ def _changes_step(store: Store, cards_done: bool, synced: bool) -> Step:
             "Sync the PSA and the vendors on the Sync page",
             "sync",
         )
-    changes = approved_changes(store)
-    if changes.height:
-        value = sum((v for v in changes.get_column("monthly_value") if v is not None), Decimal(0))
+    # From the saved card summary: working the changes out again (store.changes) means
+    # reconciling every snapshot, seconds on a large workspace.
+    pending = summary.pending
+    if pending.cards:
         return Step(
             "changes",
             title,
             False,
-            f"{_count(changes.height, 'approved change')} not exported or applied yet, "
-            f"{_money(value)} a month",
+            f"{_count(pending.cards, 'approved change')} not exported or applied yet, "
+            f"{_money(pending.monthly_value)} a month",
             "Export them on the Cards page (or apply them to the PSA)",
             "cards",
         )

@@ -24,9 +24,9 @@ from engine.schema import OPEN_TYPES, CardType
 from store.cards import CurrentCards, current_cards, is_open
 from store.db import Store
 from store.models import AccountMap, AuditEntry, Decision, ProductMap, SavedSummary, SyncRun
-from store.types import CardStatus, SyncStatus, now
+from store.types import CardStatus, SyncStatus, WriteBack, now
 
-VERSION = 1
+VERSION = 2
 """Part of every key: bump it when what a summary holds, or how the engine counts, changes."""
 MAPS = (AccountMap, ProductMap)
 
@@ -55,6 +55,8 @@ class CardSummary:
     """Cards whose approval or dismissal still holds."""
     snapshots: dict[str, int] = field(default_factory=dict)
     """Source name to the run of its current snapshot, as summed up here."""
+    pending: TypeFigures = TypeFigures(0, Decimal("0.00"))
+    """Approved changes not yet exported or applied: how many, and their net monthly value."""
 
     @property
     def open_cards(self) -> int:
@@ -109,6 +111,11 @@ def summarise(current: CurrentCards, key: str, at: datetime) -> CardSummary:
     }
     kinds = current.result.unmapped.get_column("kind")
     decided = pl.col("status").is_in([CardStatus.APPROVED.value, CardStatus.DISMISSED.value])
+    pending = cards.filter(
+        (pl.col("status") == CardStatus.APPROVED.value)
+        & (pl.col("write_back") == WriteBack.PENDING.value)
+        & pl.col("card_type").is_in([t.value for t in OPEN_TYPES])
+    )
     return CardSummary(
         key=key,
         computed_at=at,
@@ -118,6 +125,10 @@ def summarise(current: CurrentCards, key: str, at: datetime) -> CardSummary:
         no_vendor_data=cards.filter(pl.col("card_type") == CardType.NO_VENDOR_DATA.value).height,
         decided=cards.filter(decided).height,
         snapshots=dict(current.inputs.snapshots),
+        pending=TypeFigures(
+            pending.height,
+            sum(pending.get_column("monthly_value").drop_nulls(), Decimal("0.00")),
+        ),
     )
 
 
@@ -164,6 +175,7 @@ def _dump(summary: CardSummary) -> dict[str, Any]:
         "no_vendor_data": summary.no_vendor_data,
         "decided": summary.decided,
         "snapshots": summary.snapshots,
+        "pending": [summary.pending.cards, str(summary.pending.monthly_value)],
     }
 
 
@@ -177,4 +189,10 @@ def _load(key: str, computed_at: datetime, figures: dict[str, Any]) -> CardSumma
         no_vendor_data=figures["no_vendor_data"],
         decided=figures["decided"],
         snapshots=figures["snapshots"],
+        # A summary saved before it counted them is recomputed (its key is older): zero here.
+        pending=TypeFigures(*_pending(figures.get("pending", [0, "0.00"]))),
     )
+
+
+def _pending(saved: list[Any]) -> tuple[int, Decimal]:
+    return int(saved[0]), Decimal(saved[1])

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from engine.month import periods_until
-from pages.month import month_name, months_to_choose
+from pages.month import months_to_choose
 from pages.workspace import money
+from report import month_name
 from store import Store, current_cards, import_csv, import_maps, open_store
 from store.cards import is_open
 from store.decisions import decide_cards
