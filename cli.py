@@ -828,8 +828,9 @@ def demo_command(
         typer.Option("--reset", help="Delete everything in the store first, then seed the demo."),
     ] = False,
 ) -> None:
-    """Seed the demo month into an empty store: a realistic MSP with three months of syncs,
-    maps and decisions. With --reset, delete everything in the store and seed it again."""
+    """Seed the demo into an empty store: a realistic MSP with a year of syncs, maps, decisions
+    and closed months, and this month's work open. With --reset, delete everything in the store
+    and seed it again."""
     import time
 
     from store import current_cards, ensure_demo, reset_demo

@@ -53,7 +53,7 @@ st.dataframe(
 
 st.subheader("Demo workspace")
 st.write(
-    "Put the demo month back: a fictional MSP with three months of syncs, maps and decisions. "
+    "Put the demo back: a fictional MSP with a year of syncs, maps, decisions and closed months. "
     "**This deletes everything in this workspace** (sources, syncs, maps, decisions, the audit "
     "log) before seeding the demo again."
 )
