@@ -201,3 +201,15 @@ def periods_until(period: str, months: int) -> list[str]:
     year, month = (int(part) for part in period.split("-"))
     index = year * 12 + month - 1
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - months + 1, index + 1)]
+
+
+def periods_since(first: str | None, last: str, *, at_least: int = 1) -> list[str]:
+    """Give back the periods from `first` to `last`, oldest first, and never fewer than
+    `at_least` ending with `last` (`first` None: just those)."""
+    count = at_least
+    if first is not None and first < last:
+        (year, month), (first_year, first_month) = (
+            (int(part) for part in period.split("-")) for period in (last, first)
+        )
+        count = max(count, (year - first_year) * 12 + month - first_month + 1)
+    return periods_until(last, count)

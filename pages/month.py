@@ -14,13 +14,14 @@ import polars as pl
 import streamlit as st
 
 import settings
-from engine.month import periods_until
+from engine.month import periods_since
 from pages.workspace import money, plural, through_the_router, workspace
 from report import month_name
 from report.charts import chart_png, chart_tables, month_charts
 from report.pdf import month_report
 from store.audit import current_user
 from store.month import (
+    MONTHS,
     MonthSummary,
     close_month,
     current_period,
@@ -56,18 +57,6 @@ BREAKDOWN_COLUMNS = {
 def signed(amount: Decimal | None) -> str:
     """Give back money with its sign, as a change reads: `+1,234.50 USD`, `-12.00 USD`."""
     return ("+" if (amount or 0) > 0 else "") + money(amount)
-
-
-def months_to_choose(first: str | None, this_month: str) -> list[str]:
-    """Give back the months a summary can be read for, newest first: this month back to the
-    first month with a decision, and never fewer than the twelve before this one."""
-    count = 13
-    if first is not None and first < this_month:
-        (year, month), (first_year, first_month) = (
-            (int(p) for p in period.split("-")) for period in (this_month, first)
-        )
-        count = max(count, (year - first_year) * 12 + month - first_month + 1)
-    return list(reversed(periods_until(this_month, count)))
 
 
 def headline(summary: MonthSummary) -> None:
@@ -247,7 +236,7 @@ def where(summary: MonthSummary) -> None:
 
 opened = workspace()
 this_month = current_period()
-choices = months_to_choose(first_period(opened), this_month)
+choices = list(reversed(periods_since(first_period(opened), this_month, at_least=MONTHS)))
 asked = st.query_params.get("month", this_month)
 period = st.selectbox(
     "Month",

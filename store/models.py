@@ -287,6 +287,17 @@ class MonthClose(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
 
 
+class MonthFigures(Base):
+    """The figures of months not closed, as their decisions give them, saved with the state of
+    those decisions (store.month): one row per month, replaced when that state moves."""
+
+    __tablename__ = "month_figures"
+
+    period: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(100))
+    figures: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
 class SavedSummary(Base):
     """The figures of the current cards, saved for Home (store.summary): one row, the latest."""
 

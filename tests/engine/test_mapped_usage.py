@@ -225,7 +225,12 @@ def test_regression_a_later_map_row_does_not_revive_an_excluded_vendor_account()
     from engine import reconcile
 
     psa = pl.DataFrame(
-        {"account_id": ["1"], "product_id": ["P"], "product_name": ["M365"], "quantity": [Decimal(5)]}
+        {
+            "account_id": ["1"],
+            "product_id": ["P"],
+            "product_name": ["M365"],
+            "quantity": [Decimal(5)],
+        }
     )
     usage = pl.DataFrame(
         {"vendor": ["v1"], "account_id": ["a1"], "account_name": ["x"], "product_id": ["s1"],

@@ -22,6 +22,7 @@ from engine.month import (
     counted,
     month_breakdown,
     month_figures,
+    periods_since,
     periods_until,
 )
 from engine.schema import MONEY, Schema
@@ -327,3 +328,18 @@ def test_breakdown_of_months_without_decisions_is_empty() -> None:
 )
 def test_periods_until(period: str, months: int, expected: list[str]) -> None:
     assert periods_until(period, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "at_least", "expected"),
+    [
+        (None, "2026-11", 2, ["2026-10", "2026-11"]),
+        ("2026-10", "2026-11", 3, ["2026-09", "2026-10", "2026-11"]),
+        ("2024-11", "2026-11", 13, periods_until("2026-11", 25)),
+        ("2026-12", "2026-11", 1, ["2026-11"]),
+    ],
+)
+def test_periods_since_reach_back_to_the_first_and_never_fewer_than_asked(
+    first: str | None, last: str, at_least: int, expected: list[str]
+) -> None:
+    assert periods_since(first, last, at_least=at_least) == expected

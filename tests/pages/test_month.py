@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from engine.month import periods_until
-from pages.month import months_to_choose
 from pages.workspace import money
 from report import month_name
 from store import Store, current_cards, import_csv, import_maps, open_store
@@ -125,11 +124,15 @@ def test_the_checklist_says_what_is_left_and_where_to_do_it(workspace: Store) ->
     assert at.info and at.info[0].value.startswith("**Next:")
 
 
-def test_the_months_to_choose_reach_back_to_the_first_decision() -> None:
-    assert months_to_choose(None, "2026-11")[:2] == ["2026-11", "2026-10"]
-    assert len(months_to_choose(None, "2026-11")) == 13
-    assert len(months_to_choose("2024-11", "2026-11")) == 25
-    assert months_to_choose("2024-11", "2026-11")[-1] == "2024-11"
+def test_the_months_to_choose_reach_back_to_the_first_decision(workspace: Store) -> None:
+    at = month_page()
+
+    # This month and the twelve before it, newest first (no decision is older here).
+    assert at.selectbox[0].options[:2] == [
+        f"{month_name(THIS_MONTH)} (this month)",
+        month_name(LAST_MONTH),
+    ]
+    assert len(at.selectbox[0].options) == 13
 
 
 def test_an_unknown_month_in_the_address_falls_back_to_this_month(workspace: Store) -> None:

@@ -25,6 +25,7 @@ TABLES = {
     "card_locks",
     "user_prefs",
     "month_closes",
+    "month_figures",
 }
 
 

@@ -24,7 +24,7 @@ from engine.month import DECISIONS, FIGURES, OPEN, month_figures
 from errors import TrueUpError
 from store import Action, Store, current_cards, import_csv
 from store.decisions import decide_cards, undo_last_decision
-from store.models import Decision
+from store.models import Decision, MonthFigures
 from store.month import MonthSummary, close_month, month_summary, reopen_month
 from store.summary import card_summary
 from tests.conftest import MONTH
@@ -366,3 +366,29 @@ def test_a_month_without_decisions_closes_as_zeros_with_its_open_cards(store: St
         0,
         0,
     )
+
+
+def test_a_past_months_figures_are_saved_and_worked_out_again_when_its_decisions_move(
+    store: Store,
+) -> None:
+    load_month(store)
+    decide(store, Action.APPROVE, ACME)
+    decide(store, Action.APPROVE, COBALT, DELTA)
+    before = november(month_summary(store, at=DECEMBER))
+    with store.session() as session:
+        saved = session.scalars(sa.select(MonthFigures.period)).all()
+    # Every month shown is saved, so that the next summary reads no decision of theirs.
+    assert "2026-11" in saved and "2026-12" in saved and len(saved) == 13
+    assert before["approved"] == 3
+
+    # An undo made in December takes two November decisions out: November is worked out again.
+    assert undo_last_decision(store, user="ann", at=DECEMBER) == 2
+    after = november(month_summary(store, at=DECEMBER))
+
+    assert (after["approved"], after["net_change"]) == (1, Decimal("66.00"))
+    # Saved figures never hold the open cards: this month's come from the card summary.
+    assert month_summary(store, at=DECEMBER).headline["open"] is not None
+    with store.session() as session:
+        november_saved = session.get(MonthFigures, "2026-11")
+        assert november_saved is not None
+        assert november_saved.figures["figures"][0]["open"] is None

@@ -1,5 +1,6 @@
 """The month summary: each decision keeps the card as its decider saw it (type, monthly value,
-vendor, names) and the month it belongs to; a closed month keeps its figures.
+vendor, names) and the month it belongs to; a closed month keeps its figures, and the others
+their figures as last worked out.
 
 Decisions made before this revision take their month from when they were made (in UTC); their
 card's type and value were not recorded, so they count as decisions without a value.
@@ -46,9 +47,16 @@ def upgrade() -> None:
         sa.Column("closed_at", INSTANT, nullable=False),
         sa.Column("figures", sa.JSON(), nullable=False),
     )
+    op.create_table(
+        "month_figures",
+        sa.Column("period", sa.String(7), primary_key=True),
+        sa.Column("key", sa.String(100), nullable=False),
+        sa.Column("figures", sa.JSON(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("month_figures")
     op.drop_table("month_closes")
     op.drop_index(op.f("ix_decisions_period"), table_name="decisions")
     with op.batch_alter_table("decisions") as batch:
