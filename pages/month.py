@@ -46,11 +46,11 @@ CHARTS = {
     "recovered": "Revenue recovered, cumulative",
 }
 BREAKDOWN_COLUMNS = {
-    "name": st.column_config.TextColumn("Name"),
-    "approved": st.column_config.NumberColumn("Approved", format="%d"),
-    "net_change": st.column_config.NumberColumn("Net change a month", format="accounting"),
-    "recovered": st.column_config.NumberColumn("Recovered a month", format="accounting"),
-    "dismissed": st.column_config.NumberColumn("Dismissed", format="%d"),
+    "name": st.column_config.TextColumn("Name", width="medium"),
+    "approved": st.column_config.NumberColumn("Approved", format="%d", width="small"),
+    "net_change": st.column_config.NumberColumn("Net a month", format="accounting", width="small"),
+    "recovered": st.column_config.NumberColumn("Recovered", format="accounting", width="small"),
+    "dismissed": st.column_config.NumberColumn("Dismissed", format="%d", width="small"),
 }
 
 
@@ -121,16 +121,15 @@ def headline(summary: MonthSummary) -> None:
             ("decrease", "decrease"),
             ("removal", "removal"),
         )
+        if row[kind]
     ]
-    st.caption(
-        f"**Approved: {plural(row['approved'], 'change')}**, {'; '.join(parts)} a month. "
-        f"**Dismissed: {row['dismissed']:,}**"
-        + (
-            f" ({signed(row['dismissed_value'])} a month left as billed)."
-            if row["dismissed"]
-            else "."
-        )
-    )
+    approved = f"**Approved: {plural(row['approved'], 'change')}**"
+    if parts:
+        approved += f" ({'; '.join(parts)} a month)"
+    dismissed = f"**Dismissed: {row['dismissed']:,}**"
+    if row["dismissed"]:
+        dismissed += f" ({signed(row['dismissed_value'])} a month left as billed)"
+    st.caption(f"{approved}. {dismissed}.")
 
 
 def month_close(summary: MonthSummary, steps: Checklist) -> None:
@@ -238,7 +237,8 @@ opened = workspace()
 this_month = current_period()
 choices = list(reversed(periods_since(first_period(opened), this_month, at_least=MONTHS)))
 asked = st.query_params.get("month", this_month)
-period = st.selectbox(
+picker, title, report = st.columns([1.4, 3, 1], vertical_alignment="bottom")
+period = picker.selectbox(
     "Month",
     choices,
     index=choices.index(asked) if asked in choices else 0,
@@ -249,7 +249,6 @@ if st.query_params.get("month") != period:
 summary = month_summary(opened, period)
 currency = settings.get("currency")
 closed = summary.closed.get(period)
-title, report = st.columns([4, 1], vertical_alignment="bottom")
 title.subheader(f"{month_name(period)}: {'closed' if closed else 'live figures'}")
 report.download_button(
     "Report (PDF)",
