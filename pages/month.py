@@ -18,7 +18,6 @@ from engine.month import periods_since
 from pages.workspace import money, plural, through_the_router, workspace
 from report import month_name
 from report.charts import chart_png, chart_tables, month_charts
-from report.pdf import month_report
 from store.audit import current_user
 from store.month import (
     MONTHS,
@@ -52,6 +51,14 @@ BREAKDOWN_COLUMNS = {
     "recovered": st.column_config.NumberColumn("Recovered", format="accounting", width="small"),
     "dismissed": st.column_config.NumberColumn("Dismissed", format="%d", width="small"),
 }
+
+
+def report_pdf(summary: MonthSummary, currency: str) -> bytes:
+    """Give back the month's one-page report, made when someone asks for it (the PDF library
+    is imported then, not on every render)."""
+    from report.pdf import month_report
+
+    return month_report(summary, currency)
 
 
 def signed(amount: Decimal | None) -> str:
@@ -252,7 +259,7 @@ closed = summary.closed.get(period)
 title.subheader(f"{month_name(period)}: {'closed' if closed else 'live figures'}")
 report.download_button(
     "Report (PDF)",
-    data=lambda: month_report(summary, currency),
+    data=lambda: report_pdf(summary, currency),
     file_name=f"trueup-{period}.pdf",
     mime="application/pdf",
     on_click="ignore",

@@ -11,7 +11,6 @@ from typing import Final
 
 import altair as alt
 import polars as pl
-import vl_convert
 
 from engine.schema import MONEY, CardType, Schema
 from report import month_label
@@ -118,6 +117,10 @@ def chart_png(chart: Chart, *, width: int = 640, scale: float = 2) -> bytes:
     Drawn by vl-convert, without a browser: the first chart of a process takes a second or two
     (its JavaScript engine starts), later ones a few tenths.
     """
+    # Imported here: the Month page draws its charts in the browser and needs this only when
+    # someone downloads one (a quarter of a second off its first render).
+    import vl_convert
+
     spec = chart.properties(width=width).to_json()
     return bytes(vl_convert.vegalite_to_png(spec, scale=scale))
 
