@@ -804,18 +804,59 @@ def report_command(
     )
 
 
-def _month_summary(month: str | None) -> MonthSummary:
-    """Give back the month's summary from the store, or fail with why not (a month written
-    other than YYYY-MM, or one not begun)."""
+@app.command("close-month")
+def close_month_command(
+    month: MonthOption = None,
+    reopen: Annotated[
+        bool, typer.Option("--reopen", help="Reopen a closed month: its figures go live again.")
+    ] = False,
+) -> None:
+    """Close a month (default: this month): freeze its summary, with the cards open now, so
+    that its figures and report stay the same whatever comes later. For cron on the 1st:
+    `trueup close-month --month $(date -d yesterday +%Y-%m)`."""
+    from report import figure_text, month_name
+    from store.month import close_month, reopen_month
+
+    period = _month(month)
+    store = _store()
+    if reopen:
+        if not reopen_month(store, period):
+            _fail(TrueUpError(f"{period} is not closed: there is nothing to reopen"))
+        typer.echo(f"reopened {month_name(period)}: its figures are live again")
+        return
+    try:
+        closed = close_month(store, period)
+    except TrueUpError as error:
+        _fail(error)
+    headline = closed.to_json()["headline"]
+    currency = settings.get("currency")
+    typer.echo(
+        f"closed {month_name(period)}: revenue recovered "
+        f"{figure_text(headline['recovered'], currency)}, "
+        f"{headline['open'] or 0:,} cards left open"
+    )
+
+
+def _month(month: str | None) -> str:
+    """Give back the month asked for (default: this month), or fail when it is not YYYY-MM."""
     import re
 
-    from store.month import month_summary
+    from store.month import current_period
 
     if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         _fail(TrueUpError(f"--month {month}: write the month as YYYY-MM, e.g. 2026-11"))
+    return month or current_period()
+
+
+def _month_summary(month: str | None) -> MonthSummary:
+    """Give back the month's summary from the store, or fail with why not (a month written
+    other than YYYY-MM, or one not begun)."""
+    from store.month import month_summary
+
+    period = _month(month)
     store = _store()
     try:
-        return month_summary(store, month)
+        return month_summary(store, period)
     except TrueUpError as error:
         _fail(error)
     raise AssertionError("unreachable: _fail exits")

@@ -145,3 +145,23 @@ def test_report_writes_one_page_with_every_headline_figure_and_vendor(
         assert " ".join(f"{row.label} {row.count} {row.money}".split()) in text
     for vendor in figures["by_vendor"]:
         assert vendor["vendor"] in text
+
+
+def test_close_month_freezes_the_month_and_reopen_makes_it_live(database: str) -> None:
+    closed = run_trueup("close-month", "--month", "2026-10")
+
+    assert closed.returncode == 0, closed.stderr
+    assert closed.stdout.startswith("closed October 2026: revenue recovered ")
+    summary = json.loads(run_trueup("summary", "--month", "2026-10", "--format", "json").stdout)
+    assert summary["closed"]["by"] == "ann"
+    again = run_trueup("close-month", "--month", "2026-10")
+    assert again.returncode == 2 and "2026-10 is closed already" in again.stderr
+
+    reopened = run_trueup("close-month", "--month", "2026-10", "--reopen")
+
+    assert reopened.returncode == 0
+    assert reopened.stdout == "reopened October 2026: its figures are live again\n"
+    summary = json.loads(run_trueup("summary", "--month", "2026-10", "--format", "json").stdout)
+    assert summary["closed"] is None
+    nothing = run_trueup("close-month", "--month", "2026-10", "--reopen")
+    assert nothing.returncode == 2 and "2026-10 is not closed" in nothing.stderr
