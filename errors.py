@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 class TrueUpError(Exception):
@@ -44,8 +45,38 @@ class InputError(TrueUpError):
         super().__init__("\n".join(lines))
 
 
+class ConnectorErrorKind(StrEnum):
+    """What went wrong talking to a source, so a page or the CLI can say what to do next."""
+
+    AUTH = "auth"  # credentials refused, even after a fresh token
+    PERMISSION = "permission"  # the API user may not read or write this
+    NOT_FOUND = "not_found"  # nothing at that address: usually a wrong site or base URL
+    RATE_LIMITED = "rate_limited"  # still throttled when the retry budget ran out
+    UNREACHABLE = "unreachable"  # could not connect, or no reply in time
+    SERVER = "server"  # the source failed (5xx)
+    SCHEMA = "schema"  # a reply that is not JSON or not of the expected shape
+    REJECTED = "rejected"  # any other 4xx: the source refused this request
+
+
 class ConnectorError(TrueUpError):
+    """A source that could not be read or written; `kind` says which way it failed.
+
+    `outcome_unknown` is true when a write may have reached the source before it failed (a
+    timeout after sending): read before writing again.
+    """
+
     title = "The source could not be read"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: ConnectorErrorKind | str = ConnectorErrorKind.SERVER,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.kind = ConnectorErrorKind(kind)
+        self.outcome_unknown = outcome_unknown
 
 
 class MappingError(TrueUpError):

@@ -1,0 +1,17 @@
+"""One HTTP layer for every connector: retries, tokens, pagination, a concurrency cap, safe logs."""
+
+from connectors.http._auth import TokenAuth
+from connectors.http._client import ApiClient, body_mentions_timeout
+from connectors.http._pages import cursor_pages, link_pages, next_url_pages, page_numbers
+from connectors.http._retry import RetryPolicy
+
+__all__ = [
+    "ApiClient",
+    "RetryPolicy",
+    "TokenAuth",
+    "body_mentions_timeout",
+    "cursor_pages",
+    "link_pages",
+    "next_url_pages",
+    "page_numbers",
+]
