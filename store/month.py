@@ -3,11 +3,13 @@
 A month's figures come from the decisions made in it (engine.month) and, for the current month,
 from its open cards (the saved card summary). Closing a month freezes its figures and where its
 changes were, so that its report reads the same later, after new syncs, decisions or undos; a
-past month that was never closed has no record of what was left open in it.
+past month that was never closed has no record of what was left open in it. The other months keep
+their figures as last worked out (`month_figures`), until their decisions move.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +17,7 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from engine.month import (
@@ -130,7 +133,9 @@ def month_summary(
             for row in session.scalars(sa.select(MonthClose).where(MonthClose.period.in_(periods)))
         }
         parts = {p: close.figures for p, close in closes.items()}
-        parts |= _worked_out(session, [p for p in periods if p not in closes])
+        worked, to_save = _worked_out(session, [p for p in periods if p not in closes])
+    _save(store, to_save)
+    parts |= worked
     figures = pl.concat([_frame(parts[p]["figures"], FIGURES) for p in periods])
     if this_month in periods and this_month not in closes:
         still_open = month_figures(
@@ -229,14 +234,18 @@ def _decisions(session: Session, periods: list[str]) -> pl.DataFrame:
     ).select(list(DECISIONS))
 
 
-def _worked_out(session: Session, periods: list[str]) -> dict[str, dict[str, Any]]:
-    """Give back the figures of months not closed, from their decisions: saved in
-    `month_figures` with the state of the month's decisions (how many, the last id, how many
-    undone), and worked out again only when that state has moved. A month before this one
+def _worked_out(
+    session: Session, periods: list[str]
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Give back the figures of months not closed, from their decisions, and the rows of
+    `month_figures` to save for the months worked out again.
+
+    A month's figures are saved with the state of its decisions (how many, the last id, how
+    many undone) and worked out again only when that state has moved. A month before this one
     changes only by an undo, so thirteen months of 20,000 decisions are not read on every
     render; this month is read again after each decision."""
     if not periods:
-        return {}
+        return {}, []
     keys = _month_keys(session, periods)
     saved = {
         row.period: row
@@ -244,15 +253,28 @@ def _worked_out(session: Session, periods: list[str]) -> dict[str, dict[str, Any
     }
     stale = [p for p in periods if p not in saved or saved[p].key != keys[p]]
     parts = {p: saved[p].figures for p in periods if p not in stale}
-    if stale:
-        worked = _parts(_decisions(session, stale), pl.DataFrame(schema=OPEN), stale)
-        for p in stale:
-            if p in saved:
-                saved[p].key, saved[p].figures = keys[p], worked[p]
-            else:
-                session.add(MonthFigures(period=p, key=keys[p], figures=worked[p]))
-        parts |= worked
-    return parts
+    if not stale:
+        return parts, []
+    worked = _parts(_decisions(session, stale), pl.DataFrame(schema=OPEN), stale)
+    return parts | worked, [{"period": p, "key": keys[p], "figures": worked[p]} for p in stale]
+
+
+def _save(store: Store, rows: list[dict[str, Any]]) -> None:
+    """Save months' figures as worked out, in a transaction of its own that writes first: two
+    readers saving the same month at once both succeed (the same figures), and a reader never
+    writes on a stale SQLite snapshot. Figures not saved are only worked out again later."""
+    if not rows:
+        return
+    insert = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(MonthFigures)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["period"],
+        set_={"key": insert.excluded.key, "figures": insert.excluded.figures},
+    )
+    try:
+        with store.session() as session:
+            session.execute(upsert, rows)
+    except sa.exc.DBAPIError as error:
+        logging.getLogger("trueup").warning("the month figures were not saved: %s", error.orig)
 
 
 def _month_keys(session: Session, periods: list[str]) -> dict[str, str]:

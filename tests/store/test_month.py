@@ -392,3 +392,28 @@ def test_a_past_months_figures_are_saved_and_worked_out_again_when_its_decisions
         november_saved = session.get(MonthFigures, "2026-11")
         assert november_saved is not None
         assert november_saved.figures["figures"][0]["open"] is None
+
+
+def test_two_readers_saving_a_months_figures_at_once_both_get_them(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.month as month
+
+    load_month(store)
+    decide(store, Action.APPROVE, ACME)
+    worked_out = month._parts
+
+    def another_reader_saves_first(*args: Any) -> dict[str, Any]:
+        parts = worked_out(*args)
+        with store.session() as session:
+            session.add_all(
+                MonthFigures(period=p, key="another reader's", figures=f) for p, f in parts.items()
+            )
+        return parts
+
+    monkeypatch.setattr(month, "_parts", another_reader_saves_first)
+    summary = month_summary(store, at=DECEMBER)
+
+    assert november(summary)["approved"] == 1
+    with store.session() as session:
+        assert session.get(MonthFigures, "2026-11").key != "another reader's"  # type: ignore[union-attr]
