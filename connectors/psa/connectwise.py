@@ -1,0 +1,521 @@
+"""ConnectWise PSA, the read side: companies, active agreements, their additions and the product
+catalogue, as the engine's PSA_LINES and CATALOG frames (DESIGN 5; API-NOTES 1, 8, 9).
+
+Parsing (records in, frames out) is kept apart from fetching, so it is tested on small dicts.
+What a sync keeps:
+
+- an account is a company (`id`, `name`, `website`); a contract is an agreement whose
+  `agreementStatus` is "Active" (and not `cancelledFlag`); a line is an agreement addition, its
+  `id` the line id, its product the catalogue item's `identifier` (API-NOTES 9: the product key).
+- Numbers are read from the JSON as exact decimals (never through float arithmetic) and rounded
+  half-up to 4 places (DESIGN 4.9); a warning counts the values that had more places.
+- An addition cancelled on or before today is left out of the lines and listed in
+  `PsaPull.cancelled`, so that a quick sync can drop it; one cancelled later still bills and
+  is kept. Additions marked "DoNotBill" or "NoCharge" are kept: they are seats on the agreement.
+- An addition with no product is left out, with a warning naming it.
+- The billing cycle is the agreement's `billingCycle.name`, read as months like a CSV's
+  (monthly 1, quarterly 3, semi-annual 6, annual 12); an unknown one is monthly, with a warning.
+- Proration is the agreement's `prorateFlag`.
+
+Quick sync (`since` given) asks for `lastUpdated>[since - 5 min]` on companies, additions and
+catalogue items (the skew of API-NOTES 8.3 covers records changed while the last sync ran). It
+still reads every active agreement, without that condition: additions are only reachable per
+agreement, and the full list of active agreements (`PsaPull.contract_ids`) tells which contracts
+ended. An agreement or company changed since the cursor has all its additions read again, so
+their lines carry its new name, cycle or proration. The next cursor is the latest
+`_info.lastUpdated` seen.
+
+Assumptions taken from lines of API-NOTES marked [L] (low confidence), or from outside it:
+
+1. [L] Whether an edit to an addition bumps its agreement's `lastUpdated` is not documented:
+   quick sync does not rely on it, and asks every active agreement for its changed additions.
+2. [L] The forward-only pagination header name is unverified: not used; plain `page`/`pageSize`
+   (1000) with `orderBy=id asc`, reading pages until one comes back short.
+3. [L] The "60 requests/min" figure is unverified: nothing is hard-coded; the HTTP layer honours
+   `Retry-After`, and additions are read with at most `concurrency` requests at once.
+4. (not in API-NOTES; field names from pyconnectwise's `CatalogItem` model) the catalogue is
+   `GET /procurement/catalog` with `identifier`, `description`, `inactiveFlag`, `price`, `cost`,
+   `recurringFlag`, `recurringRevenue`, `recurringCost`, `recurringBillCycle{name}`; a recurring
+   item's price is its recurring revenue, per its recurring bill cycle.
+5. (not in API-NOTES) `agreementStatus="Active"` works in `conditions`; the client filters again.
+6. (not in API-NOTES) billing cycle names are English words like "Monthly", "Quarterly",
+   "Semi-Annual", "Annual".
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+import polars as pl
+
+from connectors.csv.parse import CYCLES
+from connectors.http import ApiClient, body_mentions_timeout, page_numbers
+from engine.schema import CATALOG, PSA_LINES, QUANTITY, conform
+from errors import ConnectorError, ConnectorErrorKind
+
+NAME = "ConnectWise"
+PAGE_SIZE = 1000
+SKEW = timedelta(minutes=5)
+ACTIVE = 'agreementStatus="Active"'
+PLACES = Decimal("0.0001")
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConnectWiseSettings:
+    """Where the ConnectWise API is and the API member's keys; the keys never show in a repr.
+
+    `base_url` ends in `/apis/3.0`, e.g. `https://api-na.myconnectwise.net/v4_6_release/apis/3.0`.
+    """
+
+    base_url: str
+    company_id: str
+    public_key: str = field(repr=False)
+    private_key: str = field(repr=False)
+    client_id: str = field(repr=False)
+
+    def headers(self) -> dict[str, str]:
+        """Give back the headers every request carries: Basic auth and the clientId."""
+        pair = f"{self.company_id}+{self.public_key}:{self.private_key}"
+        token = base64.b64encode(pair.encode()).decode("ascii")
+        return {
+            "Authorization": f"Basic {token}",
+            "clientId": self.client_id,
+            "Accept": "application/json",
+        }
+
+
+@dataclass(frozen=True)
+class PsaPull:
+    """What one sync read from ConnectWise.
+
+    `lines` (PSA_LINES) and `catalog` (CATALOG) hold every active line and catalogue item on a
+    full sync, and on a quick sync only those changed since `since`. `records` has one row per
+    record read (`entity`, `external_id`, `updated_at`), `contract_ids` every active agreement,
+    `cancelled` the ids of additions read that are cancelled, `cursor` the `since` of the next
+    quick sync.
+    """
+
+    lines: pl.DataFrame
+    catalog: pl.DataFrame
+    records: pl.DataFrame
+    contract_ids: frozenset[str]
+    cancelled: frozenset[str]
+    cursor: datetime | None
+    since: datetime | None
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Agreement lines parsed: the PSA_LINES frame, the cancelled additions, the warnings."""
+
+    frame: pl.DataFrame
+    cancelled: frozenset[str]
+    warnings: list[str]
+
+
+RECORDS: dict[str, Any] = {
+    "entity": pl.String,
+    "external_id": pl.String,
+    "updated_at": pl.Datetime("us", "UTC"),
+}
+"""Every record read: one row per entity and id, with ConnectWise's `_info.lastUpdated`."""
+
+
+# -- parsing: records in, frames out ------------------------------------------------------------
+
+
+class _Reader:
+    """Reads fields out of records, counting the values rounded to 4 places."""
+
+    def __init__(self) -> None:
+        self.rounded = 0
+
+    def number(self, record: Record, name: str, entity: str, *, required: bool = False) -> Any:
+        value = record.get(name)
+        if value is None:
+            if required:
+                raise _schema(entity, f"{_which(entity, record)} has no {name}")
+            return None
+        try:
+            if isinstance(value, bool):
+                raise InvalidOperation
+            exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+            if not exact.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, TypeError, ValueError):
+            what = f"{_which(entity, record)} has {name} {value!r}, not a number"
+            raise _schema(entity, what) from None
+        rounded = exact.quantize(PLACES, ROUND_HALF_UP)
+        self.rounded += rounded != exact
+        return rounded
+
+    def warnings(self) -> list[str]:
+        if self.rounded == 0:
+            return []
+        if self.rounded == 1:
+            return ["1 value had more than 4 decimal places and was rounded"]
+        return [f"{self.rounded} values had more than 4 decimal places and were rounded"]
+
+
+def records(payload: Any, entity: str) -> list[Record]:
+    """Give back `payload` as a list of records, or a ConnectorError naming `entity`."""
+    if not isinstance(payload, list):
+        raise _schema(entity, f"expected a list of {entity}, got {_kind(payload)}")
+    for item in payload:
+        if not isinstance(item, dict):
+            raise _schema(entity, f"expected a list of {entity}, got a list holding {_kind(item)}")
+        if item.get("id") is None:
+            raise _schema(entity, f"one of the {entity} has no id")
+    return payload
+
+
+def updated_at(record: Record) -> datetime | None:
+    """Give back a record's `_info.lastUpdated` as a UTC datetime (None when it has none)."""
+    info = record.get("_info")
+    value = info.get("lastUpdated") if isinstance(info, Mapping) else None
+    return _timestamp(value) if isinstance(value, str) else None
+
+
+def billing_months(cycle: Any) -> int | None:
+    """Give back a billing cycle reference (`{"name": "Quarterly"}`) as months; None if unknown."""
+    name = cycle.get("name") if isinstance(cycle, Mapping) else None
+    if not isinstance(name, str):
+        return None
+    key = "".join(ch for ch in name.lower() if ch not in " _-")
+    return CYCLES.get(key)
+
+
+def lines_from_records(
+    companies: list[Record],
+    agreements: list[Record],
+    additions: list[Record],
+    *,
+    today: date,
+) -> Lines:
+    """Give back the agreement lines: one row per addition of an active agreement (PSA_LINES).
+
+    `companies` may be a subset (a quick sync reads only the changed ones): a line of a company
+    not among them takes its account name from the agreement and has no website.
+    """
+    reader = _Reader()
+    warnings: list[str] = []
+    accounts = {
+        str(c["id"]): (_text(c.get("name")), _text(c.get("website")))
+        for c in records(companies, "companies")
+    }
+    contracts: dict[str, dict[str, Any]] = {}
+    unknown_cycles: set[str] = set()
+    for agreement in records(agreements, "agreements"):
+        if not _active(agreement):
+            continue
+        company = agreement.get("company")
+        if not isinstance(company, Mapping) or company.get("id") is None:
+            raise _schema("agreements", f"{_which('agreements', agreement)} has no company")
+        months = billing_months(agreement.get("billingCycle"))
+        if months is None and agreement.get("billingCycle") is not None:
+            unknown_cycles.add(str(_ref_name(agreement.get("billingCycle"))))
+        account_id = str(company["id"])
+        name, website = accounts.get(account_id, (_text(company.get("name")), None))
+        contracts[str(agreement["id"])] = {
+            "account_id": account_id,
+            "account_name": name,
+            "contract_id": str(agreement["id"]),
+            "contract_name": _text(agreement.get("name")),
+            "prorate": _flag(agreement.get("prorateFlag")),
+            "billing_months": months if months is not None else 1,
+            "account_website": website,
+        }
+    rows: list[dict[str, Any]] = []
+    cancelled: set[str] = set()
+    no_product: list[str] = []
+    for addition in records(additions, "agreement additions"):
+        line_id = str(addition["id"])
+        quantity = reader.number(addition, "quantity", "agreement additions", required=True)
+        cancelled_on = _day(addition.get("cancelledDate"))
+        if cancelled_on is not None and cancelled_on <= today:
+            cancelled.add(line_id)
+            continue
+        contract = contracts.get(str(addition.get("agreementId")))
+        if contract is None:
+            continue
+        product = addition.get("product")
+        product_id = product.get("identifier") if isinstance(product, Mapping) else None
+        if not product_id:
+            no_product.append(line_id)
+            continue
+        rows.append(
+            {
+                **contract,
+                "product_id": str(product_id),
+                "product_name": _text(addition.get("description")) or str(product_id),
+                "line_id": line_id,
+                "quantity": quantity,
+                "unit_price": reader.number(addition, "unitPrice", "agreement additions"),
+                "unit_cost": reader.number(addition, "unitCost", "agreement additions"),
+            }
+        )
+    if no_product:
+        shown = ", ".join(no_product[:5]) + (" ..." * (len(no_product) > 5))
+        warnings.append(
+            f"{_count(len(no_product), 'agreement addition')} with no product left out "
+            f"(ids {shown})"
+        )
+    if unknown_cycles:
+        shown = ", ".join(f'"{c}"' for c in sorted(unknown_cycles)[:3])
+        warnings.append(
+            f"Billing cycles that are not monthly, quarterly, semi-annual or annual ({shown}) "
+            "were read as monthly"
+        )
+    frame = _frame(rows, PSA_LINES)
+    return Lines(frame, frozenset(cancelled), reader.warnings() + warnings)
+
+
+def catalog_from_records(items: list[Record]) -> tuple[pl.DataFrame, list[str]]:
+    """Give back the catalogue: one row per active catalogue item (CATALOG), and the warnings.
+
+    A recurring item is priced by its recurring revenue and cost, per its recurring bill cycle;
+    any other item by its price and cost.
+    """
+    reader = _Reader()
+    rows = []
+    for item in records(items, "catalogue items"):
+        if item.get("inactiveFlag") is True or not item.get("identifier"):
+            continue
+        recurring = item.get("recurringFlag") is True
+        price, cost = ("recurringRevenue", "recurringCost") if recurring else ("price", "cost")
+        rows.append(
+            {
+                "product_id": str(item["identifier"]),
+                "product_name": _text(item.get("description")),
+                "unit_price": reader.number(item, price, "catalogue items"),
+                "unit_cost": reader.number(item, cost, "catalogue items"),
+                "billing_months": billing_months(item.get("recurringBillCycle"))
+                if recurring
+                else None,
+            }
+        )
+    return _frame(rows, CATALOG), reader.warnings()
+
+
+def records_frame(entity: str, items: Iterable[Record]) -> pl.DataFrame:
+    """Give back one row per record (RECORDS): its entity, external id and last update."""
+    rows = [
+        {"entity": entity, "external_id": str(r["id"]), "updated_at": updated_at(r)} for r in items
+    ]
+    return pl.DataFrame(rows, schema=RECORDS)
+
+
+def condition_since(since: datetime) -> str:
+    """Give back the `conditions` clause for records changed after `since` less the skew."""
+    moment = _utc(since) - SKEW
+    return f"lastUpdated>[{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}]"
+
+
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    wide = {
+        name: (pl.Decimal(38, 4) if dtype == QUANTITY else dtype) for name, dtype in schema.items()
+    }
+    return conform(pl.DataFrame(rows, schema=wide), schema).collect()
+
+
+def _active(agreement: Record) -> bool:
+    status = agreement.get("agreementStatus")
+    return (status is None or status == "Active") and agreement.get("cancelledFlag") is not True
+
+
+def _schema(entity: str, what: str) -> ConnectorError:
+    return ConnectorError(
+        f"{NAME} sent {entity} in a shape TrueUp does not expect: {what}. Check that the base URL "
+        "ends in /apis/3.0 and that the API member may read finance and company records.",
+        kind=ConnectorErrorKind.SCHEMA,
+    )
+
+
+def _which(entity: str, record: Record) -> str:
+    singular = {"companies": "company", "catalogue items": "catalogue item"}.get(
+        entity, entity.removesuffix("s")
+    )
+    return f"{singular} {record.get('id')}"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        keys = ", ".join(list(map(str, value))[:4])
+        return f"an object ({keys})" if keys else "an empty object"
+    return "null" if value is None else type(value).__name__
+
+
+def _count(n: int, noun: str) -> str:
+    return f"1 {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _ref_name(reference: Any) -> Any:
+    return reference.get("name") if isinstance(reference, Mapping) else reference
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _timestamp(text: str) -> datetime | None:
+    try:
+        return _utc(datetime.fromisoformat(text))
+    except ValueError:
+        return None
+
+
+def _day(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    moment = _timestamp(value)
+    return moment.date() if moment is not None else None
+
+
+# -- fetching: ConnectWise's API through the shared HTTP layer ----------------------------------
+
+
+def connect(
+    settings: ConnectWiseSettings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    concurrency: int = 4,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ApiClient:
+    """Give back a client for the ConnectWise API of `settings`, its 500 timeouts retried."""
+    return ApiClient(
+        NAME,
+        settings.base_url,
+        headers=settings.headers(),
+        transport=transport,
+        concurrency=concurrency,
+        sleep=sleep,
+        retry_500=body_mentions_timeout,
+    )
+
+
+def read_psa(
+    client: ApiClient,
+    *,
+    since: datetime | None = None,
+    today: date | None = None,
+    concurrency: int = 4,
+) -> PsaPull:
+    """Give back what ConnectWise holds: every active line and catalogue item, or with `since`
+    (a quick sync) only those changed since then. Raises ConnectorError."""
+    today = today or datetime.now(UTC).date()
+    changed = condition_since(since) if since is not None else None
+    with _explained():
+        companies = read_all(client, "company/companies", "companies", changed)
+        agreements = [
+            a for a in read_all(client, "finance/agreements", "agreements", ACTIVE) if _active(a)
+        ]
+        additions = _additions(client, agreements, companies, since, concurrency)
+        items = read_all(client, "procurement/catalog", "catalogue items", changed)
+    lines = lines_from_records(companies, agreements, additions, today=today)
+    catalog, catalog_warnings = catalog_from_records(items)
+    read = pl.concat(
+        [
+            records_frame("company", companies),
+            records_frame("agreement", agreements),
+            records_frame("addition", additions),
+            records_frame("product", items),
+        ]
+    )
+    latest = read["updated_at"].max()
+    seen = [moment for moment in (latest, since and _utc(since)) if isinstance(moment, datetime)]
+    return PsaPull(
+        lines=lines.frame,
+        catalog=catalog,
+        records=read,
+        contract_ids=frozenset(str(a["id"]) for a in agreements),
+        cancelled=lines.cancelled,
+        cursor=max(seen) if seen else None,
+        since=since,
+        warnings=tuple(lines.warnings + catalog_warnings),
+    )
+
+
+def read_all(
+    client: ApiClient, path: str, entity: str, conditions: str | None = None
+) -> list[Record]:
+    """Give back every record at `path` matching `conditions`, a page of 1000 at a time."""
+    params = {"orderBy": "id asc"}
+    if conditions:
+        params["conditions"] = conditions
+    pages = page_numbers(
+        client, path, params=params, size=PAGE_SIZE, items=lambda body: records(body, entity)
+    )
+    return [record for page in pages for record in page]
+
+
+def _additions(
+    client: ApiClient,
+    agreements: list[Record],
+    companies: list[Record],
+    since: datetime | None,
+    concurrency: int,
+) -> list[Record]:
+    """Give back the additions of each agreement, at most `concurrency` agreements at once.
+
+    On a quick sync, an agreement or company changed since the cursor has all its additions read
+    again; any other agreement only those changed.
+    """
+    changed_companies = {str(c["id"]) for c in companies}
+    moment = _utc(since) - SKEW if since is not None else None
+
+    def conditions(agreement: Record) -> str | None:
+        if since is None:
+            return None
+        touched = updated_at(agreement)
+        company = agreement.get("company")
+        company_id = str(company.get("id")) if isinstance(company, Mapping) else None
+        if company_id in changed_companies or (
+            touched is not None and moment is not None and touched > moment
+        ):
+            return None
+        return condition_since(since)
+
+    def read(agreement: Record) -> list[Record]:
+        path = f"finance/agreements/{agreement['id']}/additions"
+        found = read_all(client, path, "agreement additions", conditions(agreement))
+        return [{"agreementId": agreement["id"], **addition} for addition in found]
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        return [addition for found in pool.map(read, agreements) for addition in found]
+
+
+@contextmanager
+def _explained() -> Iterator[None]:
+    """Say, for a 401, which ConnectWise settings to check."""
+    try:
+        yield
+    except ConnectorError as error:
+        if error.kind is not ConnectorErrorKind.AUTH:
+            raise
+        raise ConnectorError(
+            f"{NAME} refused the API keys (HTTP 401): the company id, public key or private key "
+            "is wrong, or the API member's keys were revoked. Check them in the source's "
+            "settings (the keys of an API member, under System > Members > API Members) and "
+            "that the client id is one registered with ConnectWise.",
+            kind=ConnectorErrorKind.AUTH,
+        ) from error
