@@ -13,6 +13,7 @@ from typing import Any, Self
 
 import httpx
 
+from connectors.http._failures import failure, name_of, unreachable
 from connectors.http._retry import (
     IDEMPOTENT_METHODS,
     MAYBE_ACTED_ON,
@@ -38,7 +39,10 @@ logging.getLogger("httpx").addFilter(_WithoutHttpxRequestLines())
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 # Query parameters whose values are never logged (tokens in URLs, SAS signatures, keys).
-_SECRET_PARAM = re.compile(r"token|secret|key|password|passwd|sig|code|auth|client_?id", re.I)
+_SECRET_PARAM = re.compile(
+    r"token|secret|passw|api_?key|^key$|^sig$|signature|^code$|integration_?code|auth|client_?id",
+    re.I,
+)
 
 
 def body_mentions_timeout(response: httpx.Response) -> bool:
@@ -115,6 +119,7 @@ class ApiClient:
             method, path, params=dict(params) if params else None, json=json, headers=headers
         )
         where = request.url.path
+        host = self._http.base_url.host or "its server"
         waited = 0.0
         for attempt in range(1, self.retry.attempts + 1):
             last = attempt == self.retry.attempts
@@ -126,18 +131,31 @@ class ApiClient:
                 unknown = not repeatable and not isinstance(exc, _NOT_SENT)
                 wait = self.retry.backoff(attempt)
                 if unknown or last or waited >= self.retry.budget:
-                    raise self._unreachable(exc, where, attempt, unknown) from exc
+                    raise unreachable(self.name, host, exc, where, attempt, unknown) from exc
             else:
                 if response.is_success:
                     return response
                 if last or not self._retryable(response, repeatable):
-                    raise self._failure(response, method, where, attempt, waited)
+                    raise failure(
+                        self.name, response, method, where, attempt, waited, repeatable=repeatable
+                    )
                 asked = retry_after(response)
                 if asked is not None and waited + asked > self.retry.budget:
-                    raise self._failure(response, method, where, attempt, waited, asked=asked)
+                    raise failure(
+                        self.name,
+                        response,
+                        method,
+                        where,
+                        attempt,
+                        waited,
+                        asked=asked,
+                        repeatable=repeatable,
+                    )
                 wait = asked if asked is not None else self.retry.backoff(attempt)
                 if waited >= self.retry.budget and wait > 0:
-                    raise self._failure(response, method, where, attempt, waited)
+                    raise failure(
+                        self.name, response, method, where, attempt, waited, repeatable=repeatable
+                    )
             wait = min(wait, self.retry.budget - waited)
             self._sleep(wait)
             waited += wait
@@ -201,7 +219,7 @@ class ApiClient:
             except httpx.TransportError as exc:
                 ms = (time.perf_counter() - started) * 1000
                 log.warning(
-                    "%s %s %s -> %s in %.0f ms", self.name, request.method, url, _name(exc), ms
+                    "%s %s %s -> %s in %.0f ms", self.name, request.method, url, name_of(exc), ms
                 )
                 raise
             ms = (time.perf_counter() - started) * 1000
@@ -216,101 +234,3 @@ class ApiClient:
                 ms,
             )
             return response
-
-    def _unreachable(
-        self, exc: httpx.TransportError, where: str, attempt: int, unknown: bool
-    ) -> ConnectorError:
-        host = self._http.base_url.host or "its server"
-        what = _name(exc)
-        tries = _tries(attempt)
-        if unknown:
-            return ConnectorError(
-                f"{self.name} did not answer {where} in time ({what}), and the request may "
-                "have been carried out. Read the current state before sending it again.",
-                kind=ConnectorErrorKind.UNREACHABLE,
-                outcome_unknown=True,
-            )
-        return ConnectorError(
-            f"Could not reach {self.name} at {host} ({what}, {tries}). Check the source's base "
-            "URL, and that the server is up and reachable from this machine.",
-            kind=ConnectorErrorKind.UNREACHABLE,
-        )
-
-    def _failure(
-        self,
-        response: httpx.Response,
-        method: str,
-        where: str,
-        attempt: int,
-        waited: float,
-        *,
-        asked: float | None = None,
-    ) -> ConnectorError:
-        status = response.status_code
-        name = self.name
-        tries = _tries(attempt)
-        if status == 401:
-            return ConnectorError(
-                f"{name} refused our credentials (HTTP 401 at {where}). Check the keys in the "
-                "source's settings: they may be wrong, expired or revoked.",
-                kind=ConnectorErrorKind.AUTH,
-            )
-        if status == 403:
-            return ConnectorError(
-                f"{name} does not allow our API user to {method} {where} (HTTP 403). Give the "
-                f"API user's role access to it in {name}, then try again.",
-                kind=ConnectorErrorKind.PERMISSION,
-            )
-        if status == 404:
-            return ConnectorError(
-                f"{name} has nothing at {where} (HTTP 404). Check the source's base URL (site, "
-                "codebase or zone) in its settings.",
-                kind=ConnectorErrorKind.NOT_FOUND,
-            )
-        if status == 429:
-            if asked is not None:
-                detail = f"it asks us to wait {asked:.0f} s more, beyond the retry budget"
-            else:
-                detail = f"{tries}, {waited:.0f} s of waiting"
-            return ConnectorError(
-                f"{name} is limiting our requests (HTTP 429 at {where}; {detail}). Try again "
-                "in a few minutes, or lower the source's concurrency.",
-                kind=ConnectorErrorKind.RATE_LIMITED,
-            )
-        if status >= 500:
-            unknown = status in MAYBE_ACTED_ON and method not in IDEMPOTENT_METHODS
-            note = " The request may have been carried out: read before sending it again." * unknown
-            return ConnectorError(
-                f"{name} failed with HTTP {status} at {where} ({tries}). The fault is on "
-                f"{name}'s side: try again later.{note}",
-                kind=ConnectorErrorKind.SERVER,
-                outcome_unknown=unknown,
-            )
-        return ConnectorError(
-            f"{name} rejected {method} {where} (HTTP {status}){_said(response)}.",
-            kind=ConnectorErrorKind.REJECTED,
-        )
-
-
-def _tries(attempt: int) -> str:
-    return "1 try" if attempt == 1 else f"{attempt} tries"
-
-
-def _name(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return "timed out connecting"
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out waiting for the reply"
-    if isinstance(exc, httpx.ConnectError):
-        return "could not connect"
-    return "the connection failed"
-
-
-def _said(response: httpx.Response) -> str:
-    """Gives the source's own explanation of a rejection, when it sent one as JSON."""
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
-        return ""
-    said = body.get("message") or body.get("errors") if isinstance(body, dict) else None
-    return f": {str(said)[:300]}" if said else ""

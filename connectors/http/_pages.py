@@ -29,15 +29,28 @@ def page_numbers(
     first: int = 1,
     items: Items = _body_as_list,
 ) -> Iterator[Page]:
-    """Yields pages asked for by number (`first`, `first` + 1, ...) until one is short of `size`."""
+    """Yields pages asked for by number (`first`, `first` + 1, ...) until one is short of `size`.
+
+    `size` must not exceed the server's largest page: a server that caps it would send a short
+    first page, and the rest would never be asked for.
+    """
     number = first
+    previous: Page | None = None
     while True:
         query = {**(params or {}), page_param: number, size_param: size}
         response = client.send("GET", path, params=query)
         page = _records(client, response, items)
+        if page and page == previous:  # the server ignores the page number: stop, do not loop
+            raise _shape(
+                client,
+                response,
+                f'page {number} repeats page {number - 1}; is "'
+                f'{page_param}" the right page parameter?',
+            )
         yield page
         if len(page) < size:
             return
+        previous = page
         number += 1
 
 
@@ -50,12 +63,13 @@ def link_pages(
 ) -> Iterator[Page]:
     """Yields pages following each reply's `Link: <url>; rel="next"` header until there is none."""
     response = client.send("GET", path, params=params)
+    seen = {str(response.request.url)}
     while True:
         yield _records(client, response, items)
         following = response.links.get("next", {}).get("url")
         if not following:
             return
-        response = client.send("GET", _on_base(client, following))
+        response = client.send("GET", _unseen(client, response, following, seen))
 
 
 def next_url_pages(
@@ -71,6 +85,7 @@ def next_url_pages(
     Keys may be dotted to reach into nested objects, e.g. "pageDetails.nextPageUrl".
     """
     response = client.send("GET", path, params=params)
+    seen = {str(response.request.url)}
     while True:
         body = client.parse_json(response)
         yield _records(client, response, lambda b: _dig(b, items_key), body=body)
@@ -79,7 +94,7 @@ def next_url_pages(
             return
         if not isinstance(following, str):
             raise _shape(client, response, f'"{next_key}" is not a URL')
-        response = client.send("GET", _on_base(client, following))
+        response = client.send("GET", _unseen(client, response, following, seen))
 
 
 def cursor_pages(
@@ -164,3 +179,12 @@ def _on_base(client: ApiClient, url: str) -> str:
         return str(client.base_url.join(target))
     base = client.base_url
     return str(target.copy_with(scheme=base.scheme, host=base.host, port=base.port))
+
+
+def _unseen(client: ApiClient, response: httpx.Response, url: str, seen: set[str]) -> str:
+    """Gives the next page's URL on the client's host, unless it was asked for already."""
+    following = _on_base(client, url)
+    if following in seen:
+        raise _shape(client, response, "its next page is one already read")
+    seen.add(following)
+    return following

@@ -22,6 +22,7 @@ from connectors.http import (
     next_url_pages,
     page_numbers,
 )
+from connectors.http._client import loggable_url
 from errors import ConnectorError
 
 BASE = "https://api.example.test/v1"
@@ -167,6 +168,24 @@ def test_missing_items_key_is_a_schema_error_naming_the_key_and_path() -> None:
     assert "'items'" in str(caught.value)
 
 
+def test_a_server_ignoring_the_page_number_is_an_error_not_an_endless_loop() -> None:
+    handle, seen = scripted(httpx.Response(200, json=records(1, 2)))
+    with client(handle) as api, pytest.raises(ConnectorError) as caught:
+        list(page_numbers(api, "/items", size=2))
+    assert len(seen) == 2
+    assert caught.value.kind == "schema" and '"page"' in str(caught.value)
+
+
+def test_a_next_link_back_to_a_page_already_read_is_an_error() -> None:
+    handle, seen = scripted(
+        httpx.Response(200, json=[], headers={"Link": f'<{BASE}/items>; rel="next"'})
+    )
+    with client(handle) as api, pytest.raises(ConnectorError) as caught:
+        list(link_pages(api, "/items"))
+    assert len(seen) == 1
+    assert caught.value.kind == "schema"
+
+
 # Retries --------------------------------------------------------------------------------------
 
 
@@ -255,6 +274,27 @@ def test_a_post_is_not_repeated_after_a_gateway_timeout() -> None:
         api.send("POST", "/ContractServiceAdjustments", json={"unitChange": 1})
     assert len(seen) == 1
     assert caught.value.kind == "server" and caught.value.outcome_unknown
+
+
+def test_a_post_is_repeated_after_a_503_or_when_declared_idempotent() -> None:
+    handle, seen = scripted(httpx.Response(503), httpx.Response(200, json={}))
+    with client(handle) as api:
+        api.send("POST", "/Contracts/query", json={"filter": []})
+    assert len(seen) == 2
+
+    handle, seen = scripted(httpx.Response(504), httpx.Response(200, json={}))
+    with client(handle) as api:
+        api.send("POST", "/Contracts/query", json={"filter": []}, idempotent=True)
+    assert len(seen) == 2
+
+
+def test_a_patch_failing_with_a_500_may_have_been_applied() -> None:
+    handle, seen = scripted(httpx.Response(500))
+    with client(handle) as api, pytest.raises(ConnectorError) as caught:
+        api.send("PATCH", "/finance/agreements/1/additions/2", json=[])
+    assert len(seen) == 1
+    assert caught.value.kind == "server" and caught.value.outcome_unknown
+    assert "read before sending it again" in str(caught.value)
 
 
 def test_a_post_read_timeout_is_not_repeated_and_its_outcome_is_unknown() -> None:
@@ -390,7 +430,7 @@ def test_the_concurrency_cap_is_honoured() -> None:
         with lock:
             in_flight += 1
             most = max(most, in_flight)
-        time.sleep(0.02)
+        time.sleep(0.05)
         with lock:
             in_flight -= 1
         return httpx.Response(200, json=[])
@@ -415,3 +455,18 @@ def test_logs_carry_no_token_or_secret(caplog: pytest.LogCaptureFixture) -> None
     assert "-> 401: fetching a new token" in text and "-> 429" in text
     for secret in ("tok-SECRET", "qs-SECRET", "INTEGRATION-XYZ", "hunter2", "cid-9"):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("url", "logged"),
+    [
+        ("https://u:pw@h.test/a?page=2&sig=abc", "https://h.test/a?page=2&sig=%2A%2A%2A"),
+        (
+            "https://h.test/a?clientId=c&conditions=x",
+            "https://h.test/a?clientId=%2A%2A%2A&conditions=x",
+        ),
+        ("https://h.test/a?assignee=bob", "https://h.test/a?assignee=bob"),
+    ],
+)
+def test_loggable_urls_mask_credentials_and_secret_parameters(url: str, logged: str) -> None:
+    assert loggable_url(httpx.URL(url)) == logged
