@@ -184,7 +184,7 @@ def parse_companies(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
                 "updated_at": read.timestamp("updatedDate"),
             }
         )
-    return pl.DataFrame(rows, schema=COMPANIES)
+    return _once(pl.DataFrame(rows, schema=COMPANIES), "account_id")
 
 
 def parse_products(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
@@ -202,7 +202,7 @@ def parse_products(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
                 "requires_commitment": read.flag("requiresCommitment"),
             }
         )
-    return pl.DataFrame(rows, schema=PRODUCTS)
+    return _once(pl.DataFrame(rows, schema=PRODUCTS), "product_id")
 
 
 def parse_subscriptions(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
@@ -226,7 +226,7 @@ def parse_subscriptions(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
                 "updated_at": read.timestamp("updatedDate"),
             }
         )
-    return pl.DataFrame(rows, schema=SUBSCRIPTIONS)
+    return _once(pl.DataFrame(rows, schema=SUBSCRIPTIONS), "subscription_id")
 
 
 # ---- frames for the engine -------------------------------------------------------------------
@@ -449,6 +449,15 @@ def schema_error(entity: str, problem: str) -> ConnectorError:
         "again later, and if it persists report it with this message.",
         kind=ConnectorErrorKind.SCHEMA,
     )
+
+
+def _once(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Give back one row per `key`, the last one read.
+
+    Pages are asked for one after another, so a record that moves while we page (Pax8 sorts by
+    no stable key of ours) can come twice; counted twice, its seats would add up.
+    """
+    return frame.unique(key, keep="last", maintain_order=True)
 
 
 def _mappings(records: Iterable[Any], entity: str) -> Iterable[Mapping[str, Any]]:

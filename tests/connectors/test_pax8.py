@@ -54,6 +54,7 @@ class FakePax8:
         self.token_bodies: list[dict[str, Any]] = []
         self.revoked: set[str] = set()
         self.token_reply: httpx.Response | None = None
+        self.expires_in: float = 86400
 
     def queue(self, entity: str, page: int, *replies: Reply) -> None:
         self.queued.setdefault((entity, page), []).extend(replies)
@@ -84,7 +85,7 @@ class FakePax8:
                 200,
                 json={
                     "access_token": f"tok-{self.tokens}",
-                    "expires_in": 86400,
+                    "expires_in": self.expires_in,
                     "token_type": "Bearer",
                 },
             )
@@ -356,6 +357,22 @@ def test_usage_frame(subscriptions: list[dict[str, Any]], expected: list[dict[st
     assert_frame_equal(got, usage(*expected))
 
 
+def test_a_record_read_twice_while_paging_counts_once() -> None:
+    frame = parse_subscriptions(
+        [
+            subscription(id="s-1", quantity=3),
+            subscription(id="s-2"),
+            subscription(id="s-1", quantity=4),
+        ]
+    )
+    assert frame.select("subscription_id", "quantity").rows() == [
+        ("s-2", Decimal(1)),
+        ("s-1", Decimal(4)),
+    ]
+    companies = parse_companies([{"id": "c-1", "name": "Old"}, {"id": "c-1", "name": "New"}])
+    assert companies.select("account_id", "account_name").rows() == [("c-1", "New")]
+
+
 def test_commitments_one_row_per_end_date_of_active_subscriptions() -> None:
     subscriptions = parse_subscriptions(
         [
@@ -585,6 +602,15 @@ def test_the_token_is_fetched_once_and_reused() -> None:
     gets = [r for r in fake.requests if r.method == "GET"]
     assert len(gets) == 7
     assert {r.headers["Authorization"] for r in gets} == {"Bearer tok-1"}
+
+
+def test_a_token_is_not_used_past_its_expires_in() -> None:
+    fake = FakePax8()
+    fake.expires_in = 1e-9  # expired as soon as it is issued: every request needs a new one
+    pull(fake)
+    gets = [r.headers["Authorization"] for r in fake.requests if r.method == "GET"]
+    assert fake.tokens == len(gets) == 7
+    assert gets == [f"Bearer tok-{n}" for n in range(1, 8)]
 
 
 def test_a_401_fetches_a_new_token_once_and_carries_on() -> None:
