@@ -107,7 +107,21 @@ def next_step(states: list[SourceState], summary: CardSummary, now: datetime) ->
             "pages/cards.py",
             "Cards",
         )
-    return NextStep("All reconciled", "Every card is decided. Sync again after the 1st.")
+    if summary.pending.cards:
+        return NextStep(
+            "Send the approved changes",
+            f"{plural(summary.pending.cards, 'approved change')} still to go out to the PSA: "
+            "export them on the Cards page before it invoices on the 1st.",
+            "pages/cards.py",
+            "Cards",
+        )
+    return NextStep(
+        "Close the month",
+        "Every card is decided and every approved change has gone out: read the month's "
+        "summary and close it on the Month page.",
+        "pages/month.py",
+        "Month",
+    )
 
 
 def sources_table(states: list[SourceState], now: datetime) -> pl.DataFrame:

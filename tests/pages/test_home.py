@@ -165,3 +165,33 @@ def test_a_store_that_cannot_be_opened_is_an_error_with_a_next_step_not_a_traceb
     assert not at.exception
     assert "The store cannot be opened" in at.error[0].value
     assert "Set DATABASE_URL to a database this server can reach" in at.error[0].value
+
+
+def test_once_every_card_is_decided_home_says_to_send_the_changes_then_to_close_the_month(
+    workspace: Store, tmp_path: Path
+) -> None:
+    from store import Action, current_cards, import_maps
+    from store.cards import is_open
+    from store.changes import export_changes
+    from store.decisions import decide_cards
+
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("vendor,vendor_account_id,psa_account_id,excluded,reason\n"
+                        "pax8,t-foxtrot,,true,Not a customer\n")  # fmt: skip
+    products = tmp_path / "products.csv"
+    products.write_text("vendor,vendor_product_id,psa_product_id,excluded,reason\n"
+                        "pax8,CFQ7TTC0RL1,,true,Not sold\n")  # fmt: skip
+    import_maps(workspace, accounts)
+    import_maps(workspace, products)
+    cards = current_cards(workspace).cards.filter(is_open())
+    increase = cards.get_column("card_type") == "increase"
+    decide_cards(workspace, cards.filter(increase), Action.APPROVE, user="ann")
+    decide_cards(workspace, cards.filter(~increase), Action.DISMISS, user="ann")
+    refresh_summary(workspace)
+
+    assert next_step(home()).startswith("**Next: Send the approved changes**")
+
+    export_changes(workspace, user="ann")
+    refresh_summary(workspace)
+
+    assert next_step(home()).startswith("**Next: Close the month**")
