@@ -7,8 +7,10 @@ What a sync keeps:
 - an account is a company (`id`, `name`, `website`); a contract is an agreement whose
   `agreementStatus` is "Active" (and not `cancelledFlag`); a line is an agreement addition, its
   `id` the line id, its product the catalogue item's `identifier` (API-NOTES 9: the product key).
-- Numbers are read from the JSON as exact decimals (never through float arithmetic) and rounded
-  half-up to 4 places (DESIGN 4.9); a warning counts the values that had more places.
+- Numbers become exact decimals, never through float arithmetic: the HTTP layer parses JSON
+  numbers as floats, and each is read back through its shortest repr (`str`), which is the
+  literal ConnectWise sent (up to 15 significant digits); Decimals are taken as they are. They
+  are rounded half-up to 4 places (DESIGN 4.9); a warning counts the values that had more.
 - An addition cancelled on or before today is left out of the lines and listed in
   `PsaPull.cancelled`, so that a quick sync can drop it; one cancelled later still bills and
   is kept. Additions marked "DoNotBill" or "NoCharge" are kept: they are seats on the agreement.
@@ -453,6 +455,12 @@ def read_psa(
         since=since,
         warnings=tuple(lines.warnings + catalog_warnings),
     )
+
+
+def check_connection(client: ApiClient) -> None:
+    """Read one company, or raise a ConnectorError saying what is wrong (keys, URL, rights)."""
+    with _explained():
+        client.send("GET", "company/companies", params={"page": 1, "pageSize": 1, "fields": "id"})
 
 
 def read_all(

@@ -21,6 +21,7 @@ from connectors.psa.connectwise import (
     ConnectWiseSettings,
     billing_months,
     catalog_from_records,
+    check_connection,
     condition_since,
     connect,
     lines_from_records,
@@ -542,3 +543,14 @@ def test_a_wrong_codebase_says_to_check_the_base_url() -> None:
         sync(fake)
     assert caught.value.kind is ConnectorErrorKind.NOT_FOUND
     assert "base URL" in str(caught.value)
+
+
+def test_check_connection_reads_one_company_and_says_when_the_keys_are_wrong() -> None:
+    fake = FakeConnectWise()
+    with client(fake) as api:
+        check_connection(api)
+    assert fake.paths() == ["company/companies"]
+    assert fake.requests[0].url.params["pageSize"] == "1"
+    fake.reply = lambda request: httpx.Response(401)
+    with client(fake) as api, pytest.raises(ConnectorError, match="refused the API keys"):
+        check_connection(api)
