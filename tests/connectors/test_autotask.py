@@ -402,6 +402,21 @@ def test_an_unknown_user_says_to_check_the_username() -> None:
     assert "'nobody@x'" in str(caught.value) and "Check the username" in str(caught.value)
 
 
+def test_zone_information_without_a_url_says_to_check_the_username() -> None:
+    fake = FakeAutotask()
+    fake_zone = fake.__call__
+
+    def no_url(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/zoneInformation"):
+            return httpx.Response(200, json={"zoneName": None, "url": None})
+        return fake_zone(request)
+
+    with pytest.raises(ConnectorError) as caught:
+        connect(SETTINGS, transport=httpx.MockTransport(no_url))
+    assert caught.value.kind is ConnectorErrorKind.SCHEMA
+    assert "without a zone URL" in str(caught.value)
+
+
 def test_a_full_sync_reads_every_active_line_and_the_catalogue() -> None:
     pulled = sync(FakeAutotask())
     assert_frame_equal(pulled.lines, FULL_LINES)
