@@ -1,0 +1,584 @@
+"""HaloPSA, the read side: clients, recurring invoices and their lines, and the items catalogue,
+as the engine's PSA_LINES and CATALOG frames (DESIGN 5; API-NOTES 3, 8, 9).
+
+Parsing (records in, frames out) is kept apart from fetching, so it is tested on small dicts.
+What a sync keeps:
+
+- an account is a client (`id`, `name`); a contract is a recurring invoice (`id`; named by its
+  `contract_ref`), left out when marked `inactive`; a line is one of its lines (`id`), left out
+  when `isinactive`, its product the item (`_itemid`: the id the items catalogue uses).
+- The quantity is the line's `qty_order`, the unit price and cost its `unit_price` and
+  `unit_cost`; proration its `prorata_next_invoice` where Halo gives it.
+- Numbers become exact decimals, never through float arithmetic: each JSON float is read back
+  through its shortest repr (`str`), the literal Halo sent. They are rounded half-up to 4 places
+  (DESIGN 4.9); a warning counts the values that had more.
+- A line with no item (a free-text line: `_itemid` missing or 0) is left out, with a warning.
+- The billing cycle is the recurring invoice's `period`, read as months when it is a name like a
+  CSV's ("Monthly", "Quarterly", "Six Monthly", "Yearly"); anything else is monthly, with a
+  warning.
+- Lines priced from assets or users (`calculate_price_from_assets`/`_users`) are kept: they are
+  seats billed; their ids are listed in `PsaPull.calculated`, as a write-back must skip them.
+
+Halo has no changed-since filter (API-NOTES 3, 8.3): every sync is a full pull, and a quick sync
+is the same pull, diffed by the store. `since` is accepted for the PSA interface and only carried
+into the cursor.
+
+Requests: `GET /api/{Resource}?pageinate=true&page_size=100&page_no=N` (1-based) until a page is
+short; recurring invoices whose list entry has no `lines` are read one by one with their
+details, at most `concurrency` at once. The bearer token comes from the auth server (client
+credentials, `scope=all`), is cached for its `expires_in` (3600 s) less a minute, and is
+fetched once more on a 401.
+
+Assumptions taken from lines of API-NOTES marked [L] (low confidence), or from outside it:
+
+1. [L] The recurring invoice's lines come with `GET /api/RecurringInvoice/{id}?includedetails=
+   true`: asked only for invoices listed without their `lines`.
+2. [L] / unverified: Halo's rate limit is unknown: nothing is hard-coded; the HTTP layer honours
+   Retry-After on 429 and requests are capped at `concurrency` in flight.
+3. (API-NOTES 3: "hosted: add ?tenant=", pyhalopsa sends it as a form field) the tenant is sent
+   both ways when set.
+4. (not in API-NOTES) The items catalogue is `GET /api/Item`, list key `items`, with `id`,
+   `name`, `baseprice`, `costprice` and `inactive`.
+5. (not in API-NOTES) A recurring invoice marked `inactive` bills nothing; the client's name in a
+   recurring invoice is `client_name` (used when the client is not in the clients read).
+6. (not in API-NOTES) The largest page Halo serves is not documented; 100 is asked for.
+7. (not in API-NOTES) The auth server is the base URL's host at `/auth/token` unless `auth_url`
+   is set (Halo shows both under Configuration > Integrations > HaloPSA API).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+import polars as pl
+
+from connectors.csv.parse import CYCLES
+from connectors.http import ApiClient, TokenAuth, page_numbers
+from engine.schema import CATALOG, PSA_LINES, QUANTITY, conform
+from errors import ConnectorError, ConnectorErrorKind
+
+NAME = "HaloPSA"
+PAGE_SIZE = 100
+CONCURRENCY = 4
+PLACES = Decimal("0.0001")
+PERIODS = {**CYCLES, "sixmonthly": 6, "everysixmonths": 6, "everythreemonths": 3}
+"""Halo's period names as months, on top of those a CSV's billing cycle accepts."""
+
+Record = dict[str, Any]
+Sleep = Callable[[float], None]
+
+
+class _SignInRefused(ConnectorError):
+    """The auth server refused the client id and secret: its message already says so."""
+
+
+@dataclass(frozen=True)
+class HaloSettings:
+    """Where Halo's API and auth server are and the API application's keys; the secret never
+    shows in a repr.
+
+    `base_url` is the resource server, ending in `/api` (e.g. `https://acme.halopsa.com/api`);
+    `auth_url` the token endpoint (by default `https://acme.halopsa.com/auth/token`); `tenant`
+    is needed by hosted Halo.
+    """
+
+    base_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    auth_url: str | None = None
+    tenant: str | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str]) -> HaloSettings:
+        """Give back the settings from a source's values (`base_url`, `client_id`,
+        `client_secret`, and optionally `auth_url`, `tenant`)."""
+        known = {f.name for f in fields(cls)}
+        missing = [n for n in ("base_url", "client_id", "client_secret") if not values.get(n)]
+        if missing:
+            raise ConnectorError(
+                f"HaloPSA needs {', '.join(missing)}: in Halo, under Configuration > "
+                "Integrations > HaloPSA API, add an application using Client ID and Secret "
+                "(services) with the 'all' scope, and set its resource server URL, client id "
+                "and secret on the source.",
+                kind=ConnectorErrorKind.AUTH,
+            )
+        return cls(**{k: v for k, v in values.items() if k in known and v})
+
+    def token_url(self) -> str:
+        """Give back the token endpoint: `auth_url`, else `/auth/token` beside the API."""
+        if self.auth_url:
+            return self.auth_url
+        base = httpx.URL(self.base_url)
+        return str(base.copy_with(path=base.path.rstrip("/").removesuffix("/api") + "/auth/token"))
+
+
+@dataclass(frozen=True)
+class PsaPull:
+    """What one sync read from Halo: always everything (Halo has no changed-since filter).
+
+    `lines` (PSA_LINES) holds every active line and `catalog` (CATALOG) every active item;
+    `records` has one row per record read (`entity`, `external_id`, `updated_at`),
+    `contract_ids` every active recurring invoice, `cancelled` the inactive lines read,
+    `calculated` the lines Halo prices from assets or users, `cursor` the latest `last_modified`
+    seen (or `since`).
+    """
+
+    lines: pl.DataFrame
+    catalog: pl.DataFrame
+    records: pl.DataFrame
+    contract_ids: frozenset[str]
+    cancelled: frozenset[str]
+    calculated: frozenset[str]
+    cursor: datetime | None
+    since: datetime | None
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Recurring invoice lines parsed: PSA_LINES, the inactive and calculated lines, warnings."""
+
+    frame: pl.DataFrame
+    cancelled: frozenset[str]
+    calculated: frozenset[str]
+    warnings: list[str]
+
+
+RECORDS: dict[str, Any] = {
+    "entity": pl.String,
+    "external_id": pl.String,
+    "updated_at": pl.Datetime("us", "UTC"),
+}
+"""Every record read: one row per entity and id, with Halo's `last_modified` where it has one."""
+
+
+# -- parsing: records in, frames out ------------------------------------------------------------
+
+
+class _Reader:
+    """Reads numbers out of records, counting the values rounded to 4 places."""
+
+    def __init__(self) -> None:
+        self.rounded = 0
+
+    def number(self, record: Record, name: str, entity: str, *, required: bool = False) -> Any:
+        value = record.get(name)
+        if value is None:
+            if required:
+                raise _schema(entity, f"{_which(entity, record)} has no {name}")
+            return None
+        try:
+            if isinstance(value, bool):
+                raise InvalidOperation
+            exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+            if not exact.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, TypeError, ValueError):
+            what = f"{_which(entity, record)} has {name} {value!r}, not a number"
+            raise _schema(entity, what) from None
+        rounded = exact.quantize(PLACES, ROUND_HALF_UP)
+        self.rounded += rounded != exact
+        return rounded
+
+    def warnings(self) -> list[str]:
+        if self.rounded == 0:
+            return []
+        if self.rounded == 1:
+            return ["1 value had more than 4 decimal places and was rounded"]
+        return [f"{self.rounded} values had more than 4 decimal places and were rounded"]
+
+
+def records(payload: Any, entity: str) -> list[Record]:
+    """Give back `payload` as a list of records, or a ConnectorError naming `entity`."""
+    if not isinstance(payload, list):
+        raise _schema(entity, f"expected a list of {entity}, got {_kind(payload)}")
+    for item in payload:
+        if not isinstance(item, dict):
+            raise _schema(entity, f"expected a list of {entity}, got a list holding {_kind(item)}")
+        if item.get("id") is None:
+            raise _schema(entity, f"one of the {entity} has no id")
+    return payload
+
+
+def billing_months(period: Any) -> int | None:
+    """Give back a recurring invoice's `period` name ("Quarterly") as months; None if unknown."""
+    if not isinstance(period, str):
+        return None
+    return PERIODS.get("".join(ch for ch in period.lower() if ch not in " _-"))
+
+
+def lines_from_records(clients: list[Record], invoices: list[Record]) -> Lines:
+    """Give back the recurring lines: one row per active line of an active recurring invoice
+    (PSA_LINES). Each invoice carries its `lines`."""
+    reader = _Reader()
+    names = {str(c["id"]): _text(c.get("name")) for c in records(clients, "clients")}
+    rows: list[dict[str, Any]] = []
+    cancelled: set[str] = set()
+    calculated: set[str] = set()
+    no_product: list[str] = []
+    unknown_periods: set[str] = set()
+    for invoice in records(invoices, "recurring invoices"):
+        if invoice.get("inactive") is True:
+            continue
+        if invoice.get("client_id") is None:
+            which = _which("recurring invoices", invoice)
+            raise _schema("recurring invoices", f"{which} has no client_id")
+        months = billing_months(invoice.get("period"))
+        if months is None and invoice.get("period") not in (None, ""):
+            unknown_periods.add(str(invoice.get("period")))
+        account_id = str(invoice["client_id"])
+        contract = {
+            "account_id": account_id,
+            "account_name": names.get(account_id) or _text(invoice.get("client_name")),
+            "contract_id": str(invoice["id"]),
+            "contract_name": _text(invoice.get("contract_ref")),
+            "billing_months": months if months is not None else 1,
+            "account_website": None,
+        }
+        for line in records(invoice.get("lines"), "recurring invoice lines"):
+            line_id = str(line["id"])
+            quantity = reader.number(line, "qty_order", "recurring invoice lines", required=True)
+            if line.get("isinactive") is True:
+                cancelled.add(line_id)
+                continue
+            item = line.get("_itemid")
+            if isinstance(item, bool) or item in (None, 0, "", "0"):
+                no_product.append(line_id)
+                continue
+            if line.get("calculate_price_from_assets") or line.get("calculate_price_from_users"):
+                calculated.add(line_id)
+            rows.append(
+                {
+                    **contract,
+                    "product_id": str(item),
+                    "product_name": _text(line.get("item_shortdescription"))
+                    or _text(line.get("item_code"))
+                    or str(item),
+                    "line_id": line_id,
+                    "quantity": quantity,
+                    "unit_price": reader.number(line, "unit_price", "recurring invoice lines"),
+                    "unit_cost": reader.number(line, "unit_cost", "recurring invoice lines"),
+                    "prorate": _flag(line.get("prorata_next_invoice")),
+                }
+            )
+    warnings: list[str] = []
+    if no_product:
+        shown = ", ".join(no_product[:5]) + (" ..." * (len(no_product) > 5))
+        warnings.append(
+            f"{_count(len(no_product), 'recurring invoice line')} with no item left out "
+            f"(ids {shown})"
+        )
+    if unknown_periods:
+        shown = ", ".join(f'"{p}"' for p in sorted(unknown_periods)[:3])
+        warnings.append(
+            f"Recurring invoice periods that are not monthly, quarterly, six-monthly or yearly "
+            f"({shown}) were read as monthly"
+        )
+    return Lines(
+        _frame(rows, PSA_LINES),
+        frozenset(cancelled),
+        frozenset(calculated),
+        reader.warnings() + warnings,
+    )
+
+
+def catalog_from_records(items: list[Record]) -> tuple[pl.DataFrame, list[str]]:
+    """Give back the catalogue: one row per active item (CATALOG), and the warnings."""
+    reader = _Reader()
+    rows = [
+        {
+            "product_id": str(item["id"]),
+            "product_name": _text(item.get("name")),
+            "unit_price": reader.number(item, "baseprice", "items"),
+            "unit_cost": reader.number(item, "costprice", "items"),
+            "billing_months": None,
+        }
+        for item in records(items, "items")
+        if item.get("inactive") is not True
+    ]
+    return _frame(rows, CATALOG), reader.warnings()
+
+
+def records_frame(entity: str, items: Iterable[Record]) -> pl.DataFrame:
+    """Give back one row per record (RECORDS): its entity, external id and `last_modified`."""
+    rows = [
+        {
+            "entity": entity,
+            "external_id": str(r["id"]),
+            "updated_at": _timestamp(r.get("last_modified")),
+        }
+        for r in items
+    ]
+    return pl.DataFrame(rows, schema=RECORDS)
+
+
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    wide = {
+        name: (pl.Decimal(38, 4) if dtype == QUANTITY else dtype) for name, dtype in schema.items()
+    }
+    return conform(pl.DataFrame(rows, schema=wide), schema).collect()
+
+
+def _schema(entity: str, what: str) -> ConnectorError:
+    return ConnectorError(
+        f"{NAME} sent {entity} in a shape TrueUp does not expect: {what}. Check that the base "
+        "URL is Halo's resource server, ending in /api.",
+        kind=ConnectorErrorKind.SCHEMA,
+    )
+
+
+def _which(entity: str, record: Record) -> str:
+    singular = {"recurring invoice lines": "recurring invoice line"}.get(
+        entity, entity.removesuffix("s")
+    )
+    return f"{singular} {record.get('id')}"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        keys = ", ".join(list(map(str, value))[:4])
+        return f"an object ({keys})" if keys else "an empty object"
+    return "null" if value is None else type(value).__name__
+
+
+def _count(n: int, noun: str) -> str:
+    return f"1 {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# -- fetching: Halo's API through the shared HTTP layer -----------------------------------------
+
+
+def fetch_token(
+    settings: HaloSettings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Sleep = time.sleep,
+) -> tuple[str, float]:
+    """Give back a bearer token and its lifetime in seconds (client credentials, `scope=all`).
+
+    Sent form-encoded, as OAuth wants, hence plain httpx rather than the JSON-only ApiClient: a
+    429 or 503 is tried twice more after the wait Halo asks for (else 1 s).
+    """
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": settings.client_id,
+        "client_secret": settings.client_secret,
+        "scope": "all",
+    }
+    params: dict[str, str] = {}
+    if settings.tenant:
+        form["tenant"] = params["tenant"] = settings.tenant
+    url = settings.token_url()
+    with httpx.Client(transport=transport, timeout=30.0) as http:
+        for attempt in range(3):
+            try:
+                response = http.post(url, data=form, params=params)
+            except httpx.TransportError as error:
+                raise ConnectorError(
+                    f"Could not reach {NAME}'s auth server at {httpx.URL(url).host} ({error}). "
+                    "Check the source's auth URL and that the server is reachable.",
+                    kind=ConnectorErrorKind.UNREACHABLE,
+                ) from error
+            if response.status_code in (429, 503) and attempt < 2:
+                sleep(_wait(response))
+                continue
+            break
+    if response.status_code in (400, 401, 403):
+        raise _SignInRefused(
+            f"{NAME} refused the client id and secret when signing in (HTTP "
+            f"{response.status_code}). Check them on the source (Configuration > Integrations > "
+            "HaloPSA API in Halo), the application's 'all' scope, and the tenant for hosted Halo.",
+            kind=ConnectorErrorKind.AUTH,
+        )
+    if response.status_code == 404:
+        raise ConnectorError(
+            f"{NAME} has no token endpoint at {httpx.URL(url).path} (HTTP 404). Check the "
+            "source's auth URL: Halo shows it as the Authorisation Server.",
+            kind=ConnectorErrorKind.NOT_FOUND,
+        )
+    if not response.is_success:
+        raise ConnectorError(
+            f"{NAME}'s auth server failed with HTTP {response.status_code}: try again later.",
+            kind=ConnectorErrorKind.RATE_LIMITED
+            if response.status_code == 429
+            else ConnectorErrorKind.SERVER,
+        )
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    lifetime = answer.get("expires_in", 3600) if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not token:
+        raise _schema("sign-in", "the token reply has no access_token")
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
+        raise _schema("sign-in", f"the token reply has expires_in {lifetime!r}")
+    return token, float(lifetime)
+
+
+def connect(
+    settings: HaloSettings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    concurrency: int = CONCURRENCY,
+    sleep: Sleep = time.sleep,
+) -> ApiClient:
+    """Give back a client for Halo's API that signs itself in and refreshes its token."""
+    auth = TokenAuth(lambda: fetch_token(settings, transport=transport, sleep=sleep))
+    return ApiClient(
+        NAME,
+        settings.base_url.rstrip("/") + "/",
+        auth=auth,
+        transport=transport,
+        concurrency=concurrency,
+        sleep=sleep,
+        # Reads only here; pyhalopsa retries Halo's 500s too (API-NOTES 3).
+        retry_500=lambda response: True,
+    )
+
+
+def read_psa(
+    client: ApiClient,
+    *,
+    since: datetime | None = None,
+    today: date | None = None,
+    concurrency: int = CONCURRENCY,
+    page_size: int = PAGE_SIZE,
+) -> PsaPull:
+    """Give back everything Halo holds: every active recurring line and item (a full pull,
+    whatever `since`; `today` is taken for the PSA interface, Halo marks ended lines itself).
+    Raises ConnectorError."""
+    del today
+    with _explained():
+        clients = read_all(client, "Client", "clients", size=page_size)
+        listed = read_all(
+            client, "RecurringInvoice", "invoices", "recurring invoices", size=page_size
+        )
+        active = [i for i in listed if i.get("inactive") is not True]
+        invoices = _with_lines(client, active, concurrency)
+        items = read_all(client, "Item", "items", size=page_size)
+    lines = lines_from_records(clients, invoices)
+    catalog, catalog_warnings = catalog_from_records(items)
+    every_line = [line for invoice in invoices for line in invoice["lines"]]
+    read = pl.concat(
+        [
+            records_frame("client", clients),
+            records_frame("recurring invoice", invoices),
+            records_frame("recurring invoice line", every_line),
+            records_frame("item", items),
+        ]
+    )
+    latest = read["updated_at"].max()
+    seen = [m for m in (latest, since and _utc(since)) if isinstance(m, datetime)]
+    return PsaPull(
+        lines=lines.frame,
+        catalog=catalog,
+        records=read,
+        contract_ids=frozenset(str(i["id"]) for i in invoices),
+        cancelled=lines.cancelled,
+        calculated=lines.calculated,
+        cursor=max(seen) if seen else None,
+        since=since,
+        warnings=tuple(lines.warnings + catalog_warnings),
+    )
+
+
+def check_connection(client: ApiClient) -> None:
+    """Sign in and read one client, or raise a ConnectorError saying what is wrong."""
+    with _explained():
+        client.send("GET", "Client", params={"pageinate": "true", "page_size": 1, "page_no": 1})
+
+
+def read_all(
+    client: ApiClient,
+    resource: str,
+    key: str,
+    entity: str | None = None,
+    *,
+    size: int = PAGE_SIZE,
+) -> list[Record]:
+    """Give back every record of `resource` ("Client", ...), found under `key` in each page;
+    `entity` names them in errors (by default `key`)."""
+    pages = page_numbers(
+        client,
+        resource,
+        params={"pageinate": "true"},
+        page_param="page_no",
+        size_param="page_size",
+        size=size,
+        items=lambda body: body[key],
+    )
+    return records([record for page in pages for record in page], entity or key)
+
+
+def _with_lines(client: ApiClient, invoices: list[Record], concurrency: int) -> list[Record]:
+    """Give back the invoices each with its `lines`, reading those listed without them."""
+
+    def detailed(invoice: Record) -> Record:
+        if isinstance(invoice.get("lines"), list):
+            return invoice
+        path = f"RecurringInvoice/{invoice['id']}"
+        found = client.get_json(path, params={"includedetails": "true"})
+        if not isinstance(found, dict) or not isinstance(found.get("lines"), list):
+            raise _schema(
+                "recurring invoices",
+                f"recurring invoice {invoice['id']} came without its lines (got {_kind(found)})",
+            )
+        return {**invoice, **found}
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        return list(pool.map(detailed, invoices))
+
+
+def _wait(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@contextmanager
+def _explained() -> Iterator[None]:
+    """Say, for a 401 that a fresh token did not cure, which Halo settings to check."""
+    try:
+        yield
+    except ConnectorError as error:
+        if error.kind is not ConnectorErrorKind.AUTH or isinstance(error, _SignInRefused):
+            raise
+        raise ConnectorError(
+            f"{NAME} refused our token (HTTP 401), even a fresh one: the API application may "
+            "have lost the 'all' scope or its permissions, or the base URL belongs to another "
+            "tenant than the auth server. Check the source's settings and the application "
+            "under Configuration > Integrations > HaloPSA API.",
+            kind=ConnectorErrorKind.AUTH,
+        ) from error
