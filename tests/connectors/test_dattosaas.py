@@ -334,3 +334,11 @@ def test_settings_without_keys_say_what_to_set(values: dict[str, str], says: str
     with pytest.raises(ConnectorError, match=says) as raised:
         DattoSaasSettings.from_values(values)
     assert raised.value.kind is ConnectorErrorKind.AUTH
+
+
+def test_no_permission_is_not_taken_for_bad_keys() -> None:
+    fake = FakeDatto()
+    fake.queue("/v1/saas/domains", httpx.Response(403))
+    with pytest.raises(ConnectorError) as raised:
+        pull(fake)
+    assert raised.value.kind is ConnectorErrorKind.PERMISSION

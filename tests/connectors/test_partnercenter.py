@@ -673,3 +673,44 @@ def test_settings_without_credentials_say_what_to_set() -> None:
     with pytest.raises(ConnectorError, match="needs app_id, app_secret") as raised:
         PartnerCenterSettings.from_values({"tenant_id": "t"})
     assert raised.value.kind is ConnectorErrorKind.AUTH
+
+
+def test_entra_id_busy_says_try_later() -> None:
+    fake = FakeMicrosoft()
+    busy = {"error": "temporarily_unavailable", "error_description": "AADSTS50196: busy"}
+    fake.queue("token", httpx.Response(400, json=busy))
+    with pytest.raises(ConnectorError, match="not signing in now") as raised:
+        msal_token(SETTINGS, transport=fake.transport())
+    assert raised.value.kind is ConnectorErrorKind.SERVER
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        ({"token_type": "Bearer", "expires_in": 3599}, "no access_token"),
+        ({"access_token": "tok", "expires_in": 0}, "expires_in = 0"),
+    ],
+)
+def test_a_token_reply_without_token_or_lifetime_is_a_schema_error(
+    answer: dict[str, Any], says: str
+) -> None:
+    fake = FakeMicrosoft()
+    fake.queue("token", httpx.Response(200, json=answer))
+    with pytest.raises(ConnectorError, match=says) as raised:
+        msal_token(SETTINGS, transport=fake.transport())
+    assert raised.value.kind is ConnectorErrorKind.SCHEMA
+    assert str(raised.value).startswith("Microsoft Partner Center sign-in: ")
+
+
+def test_no_permission_is_not_taken_for_bad_credentials() -> None:
+    fake = FakeMicrosoft()
+    fake.queue("customers:first", httpx.Response(403))
+    with pytest.raises(ConnectorError) as raised:
+        pull(fake)
+    assert raised.value.kind is ConnectorErrorKind.PERMISSION
+
+
+def test_a_company_name_of_the_wrong_type_names_the_customer() -> None:
+    record = {"id": "t-1", "companyProfile": {"companyName": {"en": "Acme"}}}
+    with pytest.raises(ConnectorError, match='the record t-1 has "companyName" of type dict'):
+        parse_customers([record])
