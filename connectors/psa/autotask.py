@@ -58,9 +58,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import httpx
@@ -68,7 +67,23 @@ import polars as pl
 
 from connectors.csv.parse import CYCLES
 from connectors.http import ApiClient, next_url_pages
-from engine.schema import CATALOG, PSA_LINES, QUANTITY, conform
+from connectors.psa.pull import Lines, PsaPull, next_cursor
+from connectors.records import (
+    NumberReader,
+    Record,
+    Source,
+    count,
+    day,
+    frame,
+    kind,
+    missing_settings,
+    settings_of,
+    text,
+    timestamp,
+    utc,
+)
+from connectors.records import records_frame as _records_frame
+from engine.schema import CATALOG, PSA_LINES
 from errors import ConnectorError, ConnectorErrorKind
 
 NAME = "Autotask"
@@ -80,7 +95,6 @@ DISCOVERY_URL = "https://webservices.autotask.net/atservicesrest/v1.0/"
 SKEW = timedelta(minutes=5)
 ACTIVE = 1
 """A contract's `status` when it is active."""
-PLACES = Decimal("0.0001")
 
 PERIOD_MONTHS: dict[Any, int] = {1: 1, 2: 3, 3: 6, 4: 12, "m": 1, "q": 3, "s": 6, "y": 12}
 """A service's `periodType` as months (assumption 5 of the module docstring)."""
@@ -88,7 +102,12 @@ PERIOD_MONTHS: dict[Any, int] = {1: 1, 2: 3, 3: 6, 4: 12, "m": 1, "q": 3, "s": 6
 EVERY: list[dict[str, Any]] = [{"op": "gte", "field": "id", "value": 0}]
 """The filter of a full pull: Autotask wants one."""
 
-Record = dict[str, Any]
+SOURCE = Source(
+    NAME,
+    "Check that the zone URL ends in /V1.0/ and that the API user's security level may read "
+    "contracts.",
+    {"companies": "company", "contract service units": "contract service unit"},
+)
 
 
 @dataclass(frozen=True)
@@ -109,9 +128,7 @@ class AutotaskSettings:
     def from_values(cls, values: Mapping[str, str]) -> AutotaskSettings:
         """Give back the settings from a source's values (`username`, `secret`,
         `integration_code`, and optionally `zone_url`, `discovery_url`)."""
-        known = {f.name for f in fields(cls)}
-        required = ("username", "secret", "integration_code")
-        missing = [name for name in required if not values.get(name)]
+        missing = missing_settings(values, ("username", "secret", "integration_code"))
         if missing:
             raise ConnectorError(
                 f"Autotask needs {', '.join(missing)}: create an API-only user in Autotask "
@@ -119,7 +136,7 @@ class AutotaskSettings:
                 "secret and the integration's tracking identifier on the source.",
                 kind=ConnectorErrorKind.AUTH,
             )
-        return cls(**{k: v for k, v in values.items() if k in known and v})
+        return settings_of(cls, values)
 
     def headers(self) -> dict[str, str]:
         """Give back the headers every request to the zone carries."""
@@ -132,90 +149,7 @@ class AutotaskSettings:
         }
 
 
-@dataclass(frozen=True)
-class PsaPull:
-    """What one sync read from Autotask.
-
-    `lines` (PSA_LINES) holds every active line and `catalog` (CATALOG) every active service, on
-    a quick sync too (contract data has no changed-since filter). `records` has one row per
-    record read (`entity`, `external_id`, `updated_at`), `contract_ids` every active contract,
-    `cancelled` the contract services of active contracts with no units this period, `cursor`
-    the `since` of the next quick sync.
-    """
-
-    lines: pl.DataFrame
-    catalog: pl.DataFrame
-    records: pl.DataFrame
-    contract_ids: frozenset[str]
-    cancelled: frozenset[str]
-    cursor: datetime | None
-    since: datetime | None
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Lines:
-    """Contract lines parsed: the PSA_LINES frame, the services without units, the warnings."""
-
-    frame: pl.DataFrame
-    cancelled: frozenset[str]
-    warnings: list[str]
-
-
-RECORDS: dict[str, Any] = {
-    "entity": pl.String,
-    "external_id": pl.String,
-    "updated_at": pl.Datetime("us", "UTC"),
-}
-"""Every record read: one row per entity and id, with its last change where Autotask keeps one."""
-
-
 # -- parsing: records in, frames out ------------------------------------------------------------
-
-
-class _Reader:
-    """Reads numbers out of records, counting the values rounded to 4 places."""
-
-    def __init__(self) -> None:
-        self.rounded = 0
-
-    def number(self, record: Record, name: str, entity: str, *, required: bool = False) -> Any:
-        value = record.get(name)
-        if value is None:
-            if required:
-                raise _schema(entity, f"{_which(entity, record)} has no {name}")
-            return None
-        try:
-            if isinstance(value, bool):
-                raise InvalidOperation
-            exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-            if not exact.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, TypeError, ValueError):
-            what = f"{_which(entity, record)} has {name} {value!r}, not a number"
-            raise _schema(entity, what) from None
-        rounded = exact.quantize(PLACES, ROUND_HALF_UP)
-        self.rounded += rounded != exact
-        return rounded
-
-    def warnings(self) -> list[str]:
-        if self.rounded == 0:
-            return []
-        if self.rounded == 1:
-            return ["1 value had more than 4 decimal places and was rounded"]
-        return [f"{self.rounded} values had more than 4 decimal places and were rounded"]
-
-
-def records(payload: Any, entity: str) -> list[Record]:
-    """Give back `payload` as a list of records, or a ConnectorError naming `entity`."""
-    if not isinstance(payload, list):
-        raise _schema(entity, f"expected a list of {entity}, got {_kind(payload)}")
-    for item in payload:
-        if not isinstance(item, dict):
-            raise _schema(entity, f"expected a list of {entity}, got a list holding {_kind(item)}")
-        if item.get("id") is None:
-            raise _schema(entity, f"one of the {entity} has no id")
-    return payload
 
 
 def billing_months(period_type: Any) -> int | None:
@@ -238,13 +172,13 @@ def current_units(units: list[Record], *, today: date) -> dict[str, Record]:
     Of two such rows the one starting later wins (ties: the higher id).
     """
     current: dict[str, Record] = {}
-    for row in records(units, "contract service units"):
-        start, end = _day(row.get("startDate")), _day(row.get("endDate"))
+    for row in SOURCE.records(units, "contract service units"):
+        start, end = day(row.get("startDate")), day(row.get("endDate"))
         if start is None or start > today or (end is not None and end < today):
             continue
         key = str(row.get("contractServiceID"))
         held = current.get(key)
-        if held is None or (start, _id(row)) > (_day(held.get("startDate")), _id(held)):
+        if held is None or (start, _id(row)) > (day(held.get("startDate")), _id(held)):
             current[key] = row
     return current
 
@@ -264,21 +198,21 @@ def lines_from_records(
     `companies` may be a subset (a quick sync reads only the changed ones): a line of a company
     not among them has no account name. `services` is the catalogue: names and billing periods.
     """
-    reader = _Reader()
+    reader = NumberReader(SOURCE)
     accounts = {
-        str(c["id"]): (_text(c.get("companyName")), _text(c.get("webAddress")))
-        for c in records(companies, "companies")
+        str(c["id"]): (text(c.get("companyName")), text(c.get("webAddress")))
+        for c in SOURCE.records(companies, "companies")
     }
-    catalogue = {str(s["id"]): s for s in records(services, "services")}
+    catalogue = {str(s["id"]): s for s in SOURCE.records(services, "services")}
     contracts_by_id = {
-        str(c["id"]): c for c in records(contracts, "contracts") if _active(c, "contracts")
+        str(c["id"]): c for c in SOURCE.records(contracts, "contracts") if _active(c, "contracts")
     }
     now = current_units(units, today=today)
     rows: list[dict[str, Any]] = []
     cancelled: set[str] = set()
     no_product: list[str] = []
     unknown_periods: set[str] = set()
-    for line in records(contract_services, "contract services"):
+    for line in SOURCE.records(contract_services, "contract services"):
         line_id = str(line["id"])
         contract = contracts_by_id.get(str(line.get("contractID")))
         if contract is None:
@@ -298,17 +232,19 @@ def lines_from_records(
             unknown_periods.add(str(service.get("periodType")))
         account_id = contract.get("companyID")
         if account_id is None:
-            raise _schema("contracts", f"{_which('contracts', contract)} has no companyID")
+            raise SOURCE.error(
+                "contracts", f"{SOURCE.which('contracts', contract)} has no companyID"
+            )
         name, website = accounts.get(str(account_id), (None, None))
         rows.append(
             {
                 "account_id": str(account_id),
                 "account_name": name,
                 "contract_id": str(contract["id"]),
-                "contract_name": _text(contract.get("contractName")),
+                "contract_name": text(contract.get("contractName")),
                 "product_id": product_id,
-                "product_name": _text(service.get("name"))
-                or _text(line.get("invoiceDescription"))
+                "product_name": text(service.get("name"))
+                or text(line.get("invoiceDescription"))
                 or product_id,
                 "line_id": line_id,
                 "quantity": quantity,
@@ -323,7 +259,7 @@ def lines_from_records(
     if no_product:
         shown = ", ".join(no_product[:5]) + (" ..." * (len(no_product) > 5))
         warnings.append(
-            f"{_count(len(no_product), 'contract service')} with no service left out (ids {shown})"
+            f"{count(len(no_product), 'contract service')} with no service left out (ids {shown})"
         )
     if unknown_periods:
         shown = ", ".join(sorted(unknown_periods)[:3])
@@ -331,40 +267,36 @@ def lines_from_records(
             f"Service period types that are not monthly, quarterly, semi-annual or yearly "
             f"({shown}) were read as monthly"
         )
-    frame = _frame(rows, PSA_LINES)
-    return Lines(frame, frozenset(cancelled), reader.warnings() + warnings)
+    return Lines(frame(rows, PSA_LINES), frozenset(cancelled), reader.warnings() + warnings)
 
 
 def catalog_from_records(services: list[Record]) -> tuple[pl.DataFrame, list[str]]:
     """Give back the catalogue: one row per active service (CATALOG), and the warnings."""
-    reader = _Reader()
+    reader = NumberReader(SOURCE)
     rows = [
         {
             "product_id": str(service["id"]),
-            "product_name": _text(service.get("name")),
+            "product_name": text(service.get("name")),
             "unit_price": reader.number(service, "unitPrice", "services"),
             "unit_cost": reader.number(service, "unitCost", "services"),
             "billing_months": billing_months(service.get("periodType")),
         }
-        for service in records(services, "services")
+        for service in SOURCE.records(services, "services")
         if service.get("isActive") is not False
     ]
-    return _frame(rows, CATALOG), reader.warnings()
+    return frame(rows, CATALOG), reader.warnings()
 
 
 def records_frame(entity: str, items: Iterable[Record]) -> pl.DataFrame:
     """Give back one row per record (RECORDS): its entity, external id and last change."""
-    rows = [
-        {"entity": entity, "external_id": str(r["id"]), "updated_at": updated_at(r)} for r in items
-    ]
-    return pl.DataFrame(rows, schema=RECORDS)
+    return _records_frame(entity, items, updated_at)
 
 
 def updated_at(record: Record) -> datetime | None:
     """Give back a record's latest change: the later of `lastTrackedModifiedDateTime`,
     `lastActivityDate` and `lastModifiedDate` it has, as a UTC datetime (None without one)."""
     moments = [
-        _timestamp(record.get(name))
+        timestamp(record.get(name))
         for name in ("lastTrackedModifiedDateTime", "lastActivityDate", "lastModifiedDate")
     ]
     found = [moment for moment in moments if moment is not None]
@@ -373,7 +305,7 @@ def updated_at(record: Record) -> datetime | None:
 
 def companies_since(since: datetime) -> list[dict[str, Any]]:
     """Give back the filter for companies changed after `since` less the skew."""
-    moment = (_utc(since) - SKEW).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    moment = (utc(since) - SKEW).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     return [
         {
             "op": "or",
@@ -393,70 +325,15 @@ def units_on(today: date) -> list[dict[str, Any]]:
     ]
 
 
-def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
-    wide = {
-        name: (pl.Decimal(38, 4) if dtype == QUANTITY else dtype) for name, dtype in schema.items()
-    }
-    return conform(pl.DataFrame(rows, schema=wide), schema).collect()
-
-
 def _active(contract: Record, entity: str) -> bool:
     status = contract.get("status")
     if status is not None and (isinstance(status, bool) or not isinstance(status, int | str)):
-        raise _schema(entity, f"{_which(entity, contract)} has status {status!r}")
+        raise SOURCE.error(entity, f"{SOURCE.which(entity, contract)} has status {status!r}")
     return status is not None and str(status) == str(ACTIVE)
-
-
-def _schema(entity: str, what: str) -> ConnectorError:
-    return ConnectorError(
-        f"{NAME} sent {entity} in a shape TrueUp does not expect: {what}. Check that the zone "
-        "URL ends in /V1.0/ and that the API user's security level may read contracts.",
-        kind=ConnectorErrorKind.SCHEMA,
-    )
-
-
-def _which(entity: str, record: Record) -> str:
-    singular = {"companies": "company", "contract service units": "contract service unit"}.get(
-        entity, entity.removesuffix("s")
-    )
-    return f"{singular} {record.get('id')}"
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, Mapping):
-        keys = ", ".join(list(map(str, value))[:4])
-        return f"an object ({keys})" if keys else "an empty object"
-    return "null" if value is None else type(value).__name__
-
-
-def _count(n: int, noun: str) -> str:
-    return f"1 {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
 
 
 def _id(record: Record | None) -> str:
     return str(record.get("id")) if record else ""
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return _utc(datetime.fromisoformat(value))
-    except ValueError:
-        return None
-
-
-def _day(value: Any) -> date | None:
-    moment = _timestamp(value)
-    return moment.date() if moment is not None else None
 
 
 # -- fetching: Autotask's API through the shared HTTP layer -------------------------------------
@@ -488,7 +365,7 @@ def discover_zone(
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ConnectorError(
             f"{NAME} sent zone information without a zone URL for {settings.username!r} "
-            f"(got {_kind(answer)}). Check the username, or set the zone URL on the source.",
+            f"(got {kind(answer)}). Check the username, or set the zone URL on the source.",
             kind=ConnectorErrorKind.SCHEMA,
         )
     return url.rstrip("/") + "/V1.0/"
@@ -557,14 +434,13 @@ def read_psa(
         ]
     )
     company_times = read.filter(pl.col("entity") == "company")["updated_at"].max()
-    seen = [m for m in (company_times, since and _utc(since)) if isinstance(m, datetime)]
     return PsaPull(
         lines=lines.frame,
         catalog=catalog,
         records=read,
         contract_ids=frozenset(str(c["id"]) for c in contracts),
         cancelled=lines.cancelled,
-        cursor=max(seen) if seen else None,
+        cursor=next_cursor(company_times, since),
         since=since,
         warnings=tuple(lines.warnings + catalog_warnings),
     )
@@ -595,7 +471,7 @@ def query(
         items_key="items",
         next_key="pageDetails.nextPageUrl",
     )
-    return records([record for page in pages for record in page], label)
+    return SOURCE.records([record for page in pages for record in page], label)
 
 
 @contextmanager

@@ -53,7 +53,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import httpx
@@ -61,16 +60,33 @@ import polars as pl
 
 from connectors.csv.parse import CYCLES
 from connectors.http import ApiClient, body_mentions_timeout, page_numbers
-from engine.schema import CATALOG, PSA_LINES, QUANTITY, conform
+from connectors.psa.pull import Lines, PsaPull, next_cursor
+from connectors.records import (
+    NumberReader,
+    Record,
+    Source,
+    count,
+    day,
+    flag,
+    frame,
+    text,
+    timestamp,
+    utc,
+)
+from connectors.records import records_frame as _records_frame
+from engine.schema import CATALOG, PSA_LINES
 from errors import ConnectorError, ConnectorErrorKind
 
 NAME = "ConnectWise"
 PAGE_SIZE = 1000
 SKEW = timedelta(minutes=5)
 ACTIVE = 'agreementStatus="Active"'
-PLACES = Decimal("0.0001")
-
-Record = dict[str, Any]
+SOURCE = Source(
+    NAME,
+    "Check that the base URL ends in /apis/3.0 and that the API member may read finance and "
+    "company records.",
+    {"companies": "company", "catalogue items": "catalogue item"},
+)
 
 
 @dataclass(frozen=True)
@@ -97,97 +113,14 @@ class ConnectWiseSettings:
         }
 
 
-@dataclass(frozen=True)
-class PsaPull:
-    """What one sync read from ConnectWise.
-
-    `lines` (PSA_LINES) and `catalog` (CATALOG) hold every active line and catalogue item on a
-    full sync, and on a quick sync only those changed since `since`. `records` has one row per
-    record read (`entity`, `external_id`, `updated_at`), `contract_ids` every active agreement,
-    `cancelled` the ids of additions read that are cancelled, `cursor` the `since` of the next
-    quick sync.
-    """
-
-    lines: pl.DataFrame
-    catalog: pl.DataFrame
-    records: pl.DataFrame
-    contract_ids: frozenset[str]
-    cancelled: frozenset[str]
-    cursor: datetime | None
-    since: datetime | None
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Lines:
-    """Agreement lines parsed: the PSA_LINES frame, the cancelled additions, the warnings."""
-
-    frame: pl.DataFrame
-    cancelled: frozenset[str]
-    warnings: list[str]
-
-
-RECORDS: dict[str, Any] = {
-    "entity": pl.String,
-    "external_id": pl.String,
-    "updated_at": pl.Datetime("us", "UTC"),
-}
-"""Every record read: one row per entity and id, with ConnectWise's `_info.lastUpdated`."""
-
-
 # -- parsing: records in, frames out ------------------------------------------------------------
-
-
-class _Reader:
-    """Reads fields out of records, counting the values rounded to 4 places."""
-
-    def __init__(self) -> None:
-        self.rounded = 0
-
-    def number(self, record: Record, name: str, entity: str, *, required: bool = False) -> Any:
-        value = record.get(name)
-        if value is None:
-            if required:
-                raise _schema(entity, f"{_which(entity, record)} has no {name}")
-            return None
-        try:
-            if isinstance(value, bool):
-                raise InvalidOperation
-            exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-            if not exact.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, TypeError, ValueError):
-            what = f"{_which(entity, record)} has {name} {value!r}, not a number"
-            raise _schema(entity, what) from None
-        rounded = exact.quantize(PLACES, ROUND_HALF_UP)
-        self.rounded += rounded != exact
-        return rounded
-
-    def warnings(self) -> list[str]:
-        if self.rounded == 0:
-            return []
-        if self.rounded == 1:
-            return ["1 value had more than 4 decimal places and was rounded"]
-        return [f"{self.rounded} values had more than 4 decimal places and were rounded"]
-
-
-def records(payload: Any, entity: str) -> list[Record]:
-    """Give back `payload` as a list of records, or a ConnectorError naming `entity`."""
-    if not isinstance(payload, list):
-        raise _schema(entity, f"expected a list of {entity}, got {_kind(payload)}")
-    for item in payload:
-        if not isinstance(item, dict):
-            raise _schema(entity, f"expected a list of {entity}, got a list holding {_kind(item)}")
-        if item.get("id") is None:
-            raise _schema(entity, f"one of the {entity} has no id")
-    return payload
 
 
 def updated_at(record: Record) -> datetime | None:
     """Give back a record's `_info.lastUpdated` as a UTC datetime (None when it has none)."""
     info = record.get("_info")
     value = info.get("lastUpdated") if isinstance(info, Mapping) else None
-    return _timestamp(value) if isinstance(value, str) else None
+    return timestamp(value) if isinstance(value, str) else None
 
 
 def billing_months(cycle: Any) -> int | None:
@@ -211,41 +144,43 @@ def lines_from_records(
     `companies` may be a subset (a quick sync reads only the changed ones): a line of a company
     not among them takes its account name from the agreement and has no website.
     """
-    reader = _Reader()
+    reader = NumberReader(SOURCE)
     warnings: list[str] = []
     accounts = {
-        str(c["id"]): (_text(c.get("name")), _text(c.get("website")))
-        for c in records(companies, "companies")
+        str(c["id"]): (text(c.get("name")), text(c.get("website")))
+        for c in SOURCE.records(companies, "companies")
     }
     contracts: dict[str, dict[str, Any]] = {}
     unknown_cycles: set[str] = set()
-    for agreement in records(agreements, "agreements"):
+    for agreement in SOURCE.records(agreements, "agreements"):
         if not _active(agreement):
             continue
         company = agreement.get("company")
         if not isinstance(company, Mapping) or company.get("id") is None:
-            raise _schema("agreements", f"{_which('agreements', agreement)} has no company")
+            raise SOURCE.error(
+                "agreements", f"{SOURCE.which('agreements', agreement)} has no company"
+            )
         months = billing_months(agreement.get("billingCycle"))
         if months is None and agreement.get("billingCycle") is not None:
             unknown_cycles.add(str(_ref_name(agreement.get("billingCycle"))))
         account_id = str(company["id"])
-        name, website = accounts.get(account_id, (_text(company.get("name")), None))
+        name, website = accounts.get(account_id, (text(company.get("name")), None))
         contracts[str(agreement["id"])] = {
             "account_id": account_id,
             "account_name": name,
             "contract_id": str(agreement["id"]),
-            "contract_name": _text(agreement.get("name")),
-            "prorate": _flag(agreement.get("prorateFlag")),
+            "contract_name": text(agreement.get("name")),
+            "prorate": flag(agreement.get("prorateFlag")),
             "billing_months": months if months is not None else 1,
             "account_website": website,
         }
     rows: list[dict[str, Any]] = []
     cancelled: set[str] = set()
     no_product: list[str] = []
-    for addition in records(additions, "agreement additions"):
+    for addition in SOURCE.records(additions, "agreement additions"):
         line_id = str(addition["id"])
         quantity = reader.number(addition, "quantity", "agreement additions", required=True)
-        cancelled_on = _day(addition.get("cancelledDate"))
+        cancelled_on = day(addition.get("cancelledDate"))
         if cancelled_on is not None and cancelled_on <= today:
             cancelled.add(line_id)
             continue
@@ -261,7 +196,7 @@ def lines_from_records(
             {
                 **contract,
                 "product_id": str(product_id),
-                "product_name": _text(addition.get("description")) or str(product_id),
+                "product_name": text(addition.get("description")) or str(product_id),
                 "line_id": line_id,
                 "quantity": quantity,
                 "unit_price": reader.number(addition, "unitPrice", "agreement additions"),
@@ -271,8 +206,7 @@ def lines_from_records(
     if no_product:
         shown = ", ".join(no_product[:5]) + (" ..." * (len(no_product) > 5))
         warnings.append(
-            f"{_count(len(no_product), 'agreement addition')} with no product left out "
-            f"(ids {shown})"
+            f"{count(len(no_product), 'agreement addition')} with no product left out (ids {shown})"
         )
     if unknown_cycles:
         shown = ", ".join(f'"{c}"' for c in sorted(unknown_cycles)[:3])
@@ -280,8 +214,7 @@ def lines_from_records(
             f"Billing cycles that are not monthly, quarterly, semi-annual or annual ({shown}) "
             "were read as monthly"
         )
-    frame = _frame(rows, PSA_LINES)
-    return Lines(frame, frozenset(cancelled), reader.warnings() + warnings)
+    return Lines(frame(rows, PSA_LINES), frozenset(cancelled), reader.warnings() + warnings)
 
 
 def catalog_from_records(items: list[Record]) -> tuple[pl.DataFrame, list[str]]:
@@ -290,9 +223,9 @@ def catalog_from_records(items: list[Record]) -> tuple[pl.DataFrame, list[str]]:
     A recurring item is priced by its recurring revenue and cost, per its recurring bill cycle;
     any other item by its price and cost.
     """
-    reader = _Reader()
+    reader = NumberReader(SOURCE)
     rows = []
-    for item in records(items, "catalogue items"):
+    for item in SOURCE.records(items, "catalogue items"):
         if item.get("inactiveFlag") is True or not item.get("identifier"):
             continue
         recurring = item.get("recurringFlag") is True
@@ -300,7 +233,7 @@ def catalog_from_records(items: list[Record]) -> tuple[pl.DataFrame, list[str]]:
         rows.append(
             {
                 "product_id": str(item["identifier"]),
-                "product_name": _text(item.get("description")),
+                "product_name": text(item.get("description")),
                 "unit_price": reader.number(item, price, "catalogue items"),
                 "unit_cost": reader.number(item, cost, "catalogue items"),
                 "billing_months": billing_months(item.get("recurringBillCycle"))
@@ -308,28 +241,18 @@ def catalog_from_records(items: list[Record]) -> tuple[pl.DataFrame, list[str]]:
                 else None,
             }
         )
-    return _frame(rows, CATALOG), reader.warnings()
+    return frame(rows, CATALOG), reader.warnings()
 
 
 def records_frame(entity: str, items: Iterable[Record]) -> pl.DataFrame:
-    """Give back one row per record (RECORDS): its entity, external id and last update."""
-    rows = [
-        {"entity": entity, "external_id": str(r["id"]), "updated_at": updated_at(r)} for r in items
-    ]
-    return pl.DataFrame(rows, schema=RECORDS)
+    """Give back one row per record (RECORDS): its entity, external id and `_info.lastUpdated`."""
+    return _records_frame(entity, items, updated_at)
 
 
 def condition_since(since: datetime) -> str:
     """Give back the `conditions` clause for records changed after `since` less the skew."""
-    moment = _utc(since) - SKEW
+    moment = utc(since) - SKEW
     return f"lastUpdated>[{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}]"
-
-
-def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
-    wide = {
-        name: (pl.Decimal(38, 4) if dtype == QUANTITY else dtype) for name, dtype in schema.items()
-    }
-    return conform(pl.DataFrame(rows, schema=wide), schema).collect()
 
 
 def _active(agreement: Record) -> bool:
@@ -337,60 +260,8 @@ def _active(agreement: Record) -> bool:
     return (status is None or status == "Active") and agreement.get("cancelledFlag") is not True
 
 
-def _schema(entity: str, what: str) -> ConnectorError:
-    return ConnectorError(
-        f"{NAME} sent {entity} in a shape TrueUp does not expect: {what}. Check that the base URL "
-        "ends in /apis/3.0 and that the API member may read finance and company records.",
-        kind=ConnectorErrorKind.SCHEMA,
-    )
-
-
-def _which(entity: str, record: Record) -> str:
-    singular = {"companies": "company", "catalogue items": "catalogue item"}.get(
-        entity, entity.removesuffix("s")
-    )
-    return f"{singular} {record.get('id')}"
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, Mapping):
-        keys = ", ".join(list(map(str, value))[:4])
-        return f"an object ({keys})" if keys else "an empty object"
-    return "null" if value is None else type(value).__name__
-
-
-def _count(n: int, noun: str) -> str:
-    return f"1 {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
 def _ref_name(reference: Any) -> Any:
     return reference.get("name") if isinstance(reference, Mapping) else reference
-
-
-def _flag(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _timestamp(text: str) -> datetime | None:
-    try:
-        return _utc(datetime.fromisoformat(text))
-    except ValueError:
-        return None
-
-
-def _day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    moment = _timestamp(value)
-    return moment.date() if moment is not None else None
 
 
 # -- fetching: ConnectWise's API through the shared HTTP layer ----------------------------------
@@ -444,14 +315,13 @@ def read_psa(
         ]
     )
     latest = read["updated_at"].max()
-    seen = [moment for moment in (latest, since and _utc(since)) if isinstance(moment, datetime)]
     return PsaPull(
         lines=lines.frame,
         catalog=catalog,
         records=read,
         contract_ids=frozenset(str(a["id"]) for a in agreements),
         cancelled=lines.cancelled,
-        cursor=max(seen) if seen else None,
+        cursor=next_cursor(latest, since),
         since=since,
         warnings=tuple(lines.warnings + catalog_warnings),
     )
@@ -471,7 +341,7 @@ def read_all(
     if conditions:
         params["conditions"] = conditions
     pages = page_numbers(
-        client, path, params=params, size=PAGE_SIZE, items=lambda body: records(body, entity)
+        client, path, params=params, size=PAGE_SIZE, items=lambda body: SOURCE.records(body, entity)
     )
     return [record for page in pages for record in page]
 
@@ -489,7 +359,7 @@ def _additions(
     again; any other agreement only those changed.
     """
     changed_companies = {str(c["id"]) for c in companies}
-    moment = _utc(since) - SKEW if since is not None else None
+    moment = utc(since) - SKEW if since is not None else None
 
     def conditions(agreement: Record) -> str | None:
         if since is None:

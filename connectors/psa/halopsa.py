@@ -52,9 +52,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -62,17 +61,35 @@ import polars as pl
 
 from connectors.csv.parse import CYCLES
 from connectors.http import ApiClient, TokenAuth, page_numbers
-from engine.schema import CATALOG, PSA_LINES, QUANTITY, conform
+from connectors.psa.pull import Lines, PsaPull, next_cursor
+from connectors.records import (
+    NumberReader,
+    Record,
+    Source,
+    count,
+    flag,
+    frame,
+    kind,
+    missing_settings,
+    settings_of,
+    text,
+    timestamp,
+)
+from connectors.records import records_frame as _records_frame
+from engine.schema import CATALOG, PSA_LINES
 from errors import ConnectorError, ConnectorErrorKind
 
 NAME = "HaloPSA"
 PAGE_SIZE = 100
 CONCURRENCY = 4
-PLACES = Decimal("0.0001")
 PERIODS = {**CYCLES, "sixmonthly": 6, "everysixmonths": 6, "everythreemonths": 3}
 """Halo's period names as months, on top of those a CSV's billing cycle accepts."""
 
-Record = dict[str, Any]
+SOURCE = Source(
+    NAME,
+    "Check that the base URL is Halo's resource server, ending in /api.",
+    {"recurring invoice lines": "recurring invoice line"},
+)
 Sleep = Callable[[float], None]
 
 
@@ -100,8 +117,7 @@ class HaloSettings:
     def from_values(cls, values: Mapping[str, str]) -> HaloSettings:
         """Give back the settings from a source's values (`base_url`, `client_id`,
         `client_secret`, and optionally `auth_url`, `tenant`)."""
-        known = {f.name for f in fields(cls)}
-        missing = [n for n in ("base_url", "client_id", "client_secret") if not values.get(n)]
+        missing = missing_settings(values, ("base_url", "client_id", "client_secret"))
         if missing:
             raise ConnectorError(
                 f"HaloPSA needs {', '.join(missing)}: in Halo, under Configuration > "
@@ -110,7 +126,7 @@ class HaloSettings:
                 "and secret on the source.",
                 kind=ConnectorErrorKind.AUTH,
             )
-        return cls(**{k: v for k, v in values.items() if k in known and v})
+        return settings_of(cls, values)
 
     def token_url(self) -> str:
         """Give back the token endpoint: `auth_url`, else `/auth/token` beside the API."""
@@ -120,92 +136,7 @@ class HaloSettings:
         return str(base.copy_with(path=base.path.rstrip("/").removesuffix("/api") + "/auth/token"))
 
 
-@dataclass(frozen=True)
-class PsaPull:
-    """What one sync read from Halo: always everything (Halo has no changed-since filter).
-
-    `lines` (PSA_LINES) holds every active line and `catalog` (CATALOG) every active item;
-    `records` has one row per record read (`entity`, `external_id`, `updated_at`),
-    `contract_ids` every active recurring invoice, `cancelled` the inactive lines read,
-    `calculated` the lines Halo prices from assets or users, `cursor` the latest `last_modified`
-    seen (or `since`).
-    """
-
-    lines: pl.DataFrame
-    catalog: pl.DataFrame
-    records: pl.DataFrame
-    contract_ids: frozenset[str]
-    cancelled: frozenset[str]
-    calculated: frozenset[str]
-    cursor: datetime | None
-    since: datetime | None
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Lines:
-    """Recurring invoice lines parsed: PSA_LINES, the inactive and calculated lines, warnings."""
-
-    frame: pl.DataFrame
-    cancelled: frozenset[str]
-    calculated: frozenset[str]
-    warnings: list[str]
-
-
-RECORDS: dict[str, Any] = {
-    "entity": pl.String,
-    "external_id": pl.String,
-    "updated_at": pl.Datetime("us", "UTC"),
-}
-"""Every record read: one row per entity and id, with Halo's `last_modified` where it has one."""
-
-
 # -- parsing: records in, frames out ------------------------------------------------------------
-
-
-class _Reader:
-    """Reads numbers out of records, counting the values rounded to 4 places."""
-
-    def __init__(self) -> None:
-        self.rounded = 0
-
-    def number(self, record: Record, name: str, entity: str, *, required: bool = False) -> Any:
-        value = record.get(name)
-        if value is None:
-            if required:
-                raise _schema(entity, f"{_which(entity, record)} has no {name}")
-            return None
-        try:
-            if isinstance(value, bool):
-                raise InvalidOperation
-            exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-            if not exact.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, TypeError, ValueError):
-            what = f"{_which(entity, record)} has {name} {value!r}, not a number"
-            raise _schema(entity, what) from None
-        rounded = exact.quantize(PLACES, ROUND_HALF_UP)
-        self.rounded += rounded != exact
-        return rounded
-
-    def warnings(self) -> list[str]:
-        if self.rounded == 0:
-            return []
-        if self.rounded == 1:
-            return ["1 value had more than 4 decimal places and was rounded"]
-        return [f"{self.rounded} values had more than 4 decimal places and were rounded"]
-
-
-def records(payload: Any, entity: str) -> list[Record]:
-    """Give back `payload` as a list of records, or a ConnectorError naming `entity`."""
-    if not isinstance(payload, list):
-        raise _schema(entity, f"expected a list of {entity}, got {_kind(payload)}")
-    for item in payload:
-        if not isinstance(item, dict):
-            raise _schema(entity, f"expected a list of {entity}, got a list holding {_kind(item)}")
-        if item.get("id") is None:
-            raise _schema(entity, f"one of the {entity} has no id")
-    return payload
 
 
 def billing_months(period: Any) -> int | None:
@@ -218,32 +149,32 @@ def billing_months(period: Any) -> int | None:
 def lines_from_records(clients: list[Record], invoices: list[Record]) -> Lines:
     """Give back the recurring lines: one row per active line of an active recurring invoice
     (PSA_LINES). Each invoice carries its `lines`."""
-    reader = _Reader()
-    names = {str(c["id"]): _text(c.get("name")) for c in records(clients, "clients")}
+    reader = NumberReader(SOURCE)
+    names = {str(c["id"]): text(c.get("name")) for c in SOURCE.records(clients, "clients")}
     rows: list[dict[str, Any]] = []
     cancelled: set[str] = set()
     calculated: set[str] = set()
     no_product: list[str] = []
     unknown_periods: set[str] = set()
-    for invoice in records(invoices, "recurring invoices"):
+    for invoice in SOURCE.records(invoices, "recurring invoices"):
         if invoice.get("inactive") is True:
             continue
         if invoice.get("client_id") is None:
-            which = _which("recurring invoices", invoice)
-            raise _schema("recurring invoices", f"{which} has no client_id")
+            which = SOURCE.which("recurring invoices", invoice)
+            raise SOURCE.error("recurring invoices", f"{which} has no client_id")
         months = billing_months(invoice.get("period"))
         if months is None and invoice.get("period") not in (None, ""):
             unknown_periods.add(str(invoice.get("period")))
         account_id = str(invoice["client_id"])
         contract = {
             "account_id": account_id,
-            "account_name": names.get(account_id) or _text(invoice.get("client_name")),
+            "account_name": names.get(account_id) or text(invoice.get("client_name")),
             "contract_id": str(invoice["id"]),
-            "contract_name": _text(invoice.get("contract_ref")),
+            "contract_name": text(invoice.get("contract_ref")),
             "billing_months": months if months is not None else 1,
             "account_website": None,
         }
-        for line in records(invoice.get("lines"), "recurring invoice lines"):
+        for line in SOURCE.records(invoice.get("lines"), "recurring invoice lines"):
             line_id = str(line["id"])
             quantity = reader.number(line, "qty_order", "recurring invoice lines", required=True)
             if line.get("isinactive") is True:
@@ -259,21 +190,21 @@ def lines_from_records(clients: list[Record], invoices: list[Record]) -> Lines:
                 {
                     **contract,
                     "product_id": str(item),
-                    "product_name": _text(line.get("item_shortdescription"))
-                    or _text(line.get("item_code"))
+                    "product_name": text(line.get("item_shortdescription"))
+                    or text(line.get("item_code"))
                     or str(item),
                     "line_id": line_id,
                     "quantity": quantity,
                     "unit_price": reader.number(line, "unit_price", "recurring invoice lines"),
                     "unit_cost": reader.number(line, "unit_cost", "recurring invoice lines"),
-                    "prorate": _flag(line.get("prorata_next_invoice")),
+                    "prorate": flag(line.get("prorata_next_invoice")),
                 }
             )
     warnings: list[str] = []
     if no_product:
         shown = ", ".join(no_product[:5]) + (" ..." * (len(no_product) > 5))
         warnings.append(
-            f"{_count(len(no_product), 'recurring invoice line')} with no item left out "
+            f"{count(len(no_product), 'recurring invoice line')} with no item left out "
             f"(ids {shown})"
         )
     if unknown_periods:
@@ -283,92 +214,33 @@ def lines_from_records(clients: list[Record], invoices: list[Record]) -> Lines:
             f"({shown}) were read as monthly"
         )
     return Lines(
-        _frame(rows, PSA_LINES),
-        frozenset(cancelled),
-        frozenset(calculated),
-        reader.warnings() + warnings,
+        frame=frame(rows, PSA_LINES),
+        cancelled=frozenset(cancelled),
+        warnings=reader.warnings() + warnings,
+        calculated=frozenset(calculated),
     )
 
 
 def catalog_from_records(items: list[Record]) -> tuple[pl.DataFrame, list[str]]:
     """Give back the catalogue: one row per active item (CATALOG), and the warnings."""
-    reader = _Reader()
+    reader = NumberReader(SOURCE)
     rows = [
         {
             "product_id": str(item["id"]),
-            "product_name": _text(item.get("name")),
+            "product_name": text(item.get("name")),
             "unit_price": reader.number(item, "baseprice", "items"),
             "unit_cost": reader.number(item, "costprice", "items"),
             "billing_months": None,
         }
-        for item in records(items, "items")
+        for item in SOURCE.records(items, "items")
         if item.get("inactive") is not True
     ]
-    return _frame(rows, CATALOG), reader.warnings()
+    return frame(rows, CATALOG), reader.warnings()
 
 
 def records_frame(entity: str, items: Iterable[Record]) -> pl.DataFrame:
     """Give back one row per record (RECORDS): its entity, external id and `last_modified`."""
-    rows = [
-        {
-            "entity": entity,
-            "external_id": str(r["id"]),
-            "updated_at": _timestamp(r.get("last_modified")),
-        }
-        for r in items
-    ]
-    return pl.DataFrame(rows, schema=RECORDS)
-
-
-def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
-    wide = {
-        name: (pl.Decimal(38, 4) if dtype == QUANTITY else dtype) for name, dtype in schema.items()
-    }
-    return conform(pl.DataFrame(rows, schema=wide), schema).collect()
-
-
-def _schema(entity: str, what: str) -> ConnectorError:
-    return ConnectorError(
-        f"{NAME} sent {entity} in a shape TrueUp does not expect: {what}. Check that the base "
-        "URL is Halo's resource server, ending in /api.",
-        kind=ConnectorErrorKind.SCHEMA,
-    )
-
-
-def _which(entity: str, record: Record) -> str:
-    singular = {"recurring invoice lines": "recurring invoice line"}.get(
-        entity, entity.removesuffix("s")
-    )
-    return f"{singular} {record.get('id')}"
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, Mapping):
-        keys = ", ".join(list(map(str, value))[:4])
-        return f"an object ({keys})" if keys else "an empty object"
-    return "null" if value is None else type(value).__name__
-
-
-def _count(n: int, noun: str) -> str:
-    return f"1 {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def _flag(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return _records_frame(entity, items, lambda record: timestamp(record.get("last_modified")))
 
 
 # -- fetching: Halo's API through the shared HTTP layer -----------------------------------------
@@ -436,9 +308,9 @@ def fetch_token(
     token = answer.get("access_token") if isinstance(answer, dict) else None
     lifetime = answer.get("expires_in", 3600) if isinstance(answer, dict) else None
     if not isinstance(token, str) or not token:
-        raise _schema("sign-in", "the token reply has no access_token")
+        raise SOURCE.error("sign-in", "the token reply has no access_token")
     if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
-        raise _schema("sign-in", f"the token reply has expires_in {lifetime!r}")
+        raise SOURCE.error("sign-in", f"the token reply has expires_in {lifetime!r}")
     return token, float(lifetime)
 
 
@@ -495,7 +367,6 @@ def read_psa(
         ]
     )
     latest = read["updated_at"].max()
-    seen = [m for m in (latest, since and _utc(since)) if isinstance(m, datetime)]
     return PsaPull(
         lines=lines.frame,
         catalog=catalog,
@@ -503,7 +374,7 @@ def read_psa(
         contract_ids=frozenset(str(i["id"]) for i in invoices),
         cancelled=lines.cancelled,
         calculated=lines.calculated,
-        cursor=max(seen) if seen else None,
+        cursor=next_cursor(latest, since),
         since=since,
         warnings=tuple(lines.warnings + catalog_warnings),
     )
@@ -534,7 +405,7 @@ def read_all(
         size=size,
         items=lambda body: body[key],
     )
-    return records([record for page in pages for record in page], entity or key)
+    return SOURCE.records([record for page in pages for record in page], entity or key)
 
 
 def _with_lines(client: ApiClient, invoices: list[Record], concurrency: int) -> list[Record]:
@@ -546,9 +417,9 @@ def _with_lines(client: ApiClient, invoices: list[Record], concurrency: int) -> 
         path = f"RecurringInvoice/{invoice['id']}"
         found = client.get_json(path, params={"includedetails": "true"})
         if not isinstance(found, dict) or not isinstance(found.get("lines"), list):
-            raise _schema(
+            raise SOURCE.error(
                 "recurring invoices",
-                f"recurring invoice {invoice['id']} came without its lines (got {_kind(found)})",
+                f"recurring invoice {invoice['id']} came without its lines (got {kind(found)})",
             )
         return {**invoice, **found}
 
@@ -561,10 +432,6 @@ def _wait(response: httpx.Response) -> float:
         return max(0.0, float(response.headers.get("Retry-After", "1")))
     except ValueError:
         return 1.0
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @contextmanager
