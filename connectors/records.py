@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
@@ -29,10 +30,12 @@ Record = dict[str, Any]
 SchemaError = Callable[[str, str], ConnectorError]
 """Gives back the error for an answer of `entity` that has `problem`."""
 
+TIMESTAMP = pl.Datetime("us", "UTC")
+
 RECORDS: dict[str, Any] = {
     "entity": pl.String,
     "external_id": pl.String,
-    "updated_at": pl.Datetime("us", "UTC"),
+    "updated_at": TIMESTAMP,
 }
 """Every record a PSA sync read: one row per entity and id, with its last change if known."""
 
@@ -96,6 +99,11 @@ def kind(value: Any) -> str:
         keys = ", ".join(list(map(str, value))[:4])
         return f"an object ({keys})" if keys else "an empty object"
     return "null" if value is None else type(value).__name__
+
+
+def snake(word: str | None) -> str | None:
+    """Give back a CamelCase word in snake case: "PendingCancel" -> "pending_cancel"."""
+    return None if word is None else re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", word).lower()
 
 
 def count(n: int, noun: str) -> str:

@@ -23,18 +23,26 @@ are the same product: map them apart by account if they are billed differently).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import polars as pl
 
 from connectors.http import ApiClient, RetryPolicy
+from connectors.records import (
+    TIMESTAMP,
+    FieldReader,
+    mappings,
+    missing_settings,
+    once,
+    settings_of,
+    snake,
+    vendor_error,
+)
 from engine.schema import QUANTITY, USAGE, Schema, conform
 from errors import ConnectorError, ConnectorErrorKind
 
@@ -46,8 +54,6 @@ NAME = "Datto SaaS Protection"
 
 CONCURRENCY = 4
 """Domains whose seats are asked for at once."""
-
-TIMESTAMP = pl.Datetime("us", "UTC")
 
 DOMAINS: Schema = {
     "account_id": pl.String,
@@ -85,15 +91,14 @@ class DattoSaasSettings:
     def from_values(cls, values: Mapping[str, str]) -> DattoSaasSettings:
         """Give back the settings from a source's values (`public_key`, `secret_key`, and
         optionally `base_url`)."""
-        known = {f.name for f in fields(cls)}
-        missing = [name for name in ("public_key", "secret_key") if not values.get(name)]
+        missing = missing_settings(values, ("public_key", "secret_key"))
         if missing:
             raise ConnectorError(
                 f"{NAME} needs {' and '.join(missing)}: create an API key pair in the Datto "
                 "Partner Portal (Admin, Integrations, API Keys) and set both keys on the source.",
                 kind=ConnectorErrorKind.AUTH,
             )
-        return cls(**{k: v for k, v in values.items() if k in known and v})
+        return settings_of(cls, values)
 
 
 @dataclass(frozen=True)
@@ -114,8 +119,8 @@ class DattoSaasPull:
 def parse_domains(records: Iterable[Any]) -> pl.DataFrame:
     """Give back one DOMAINS row per Datto SaaS domain record."""
     rows = []
-    for record in _mappings(records, "domains"):
-        read = _Reader(record, "domains", "saasCustomerId")
+    for record in mappings(records, "domains", schema_error):
+        read = _Reader(record, "domains", id_key="saasCustomerId")
         rows.append(
             {
                 "account_id": read.text("saasCustomerId"),
@@ -127,27 +132,27 @@ def parse_domains(records: Iterable[Any]) -> pl.DataFrame:
                 "product_type": read.text("productType", required=False),
             }
         )
-    return pl.DataFrame(rows, schema=DOMAINS).unique("account_id", keep="last", maintain_order=True)
+    return once(pl.DataFrame(rows, schema=DOMAINS), "account_id")
 
 
 def parse_seats(account_id: str, records: Iterable[Any]) -> pl.DataFrame:
     """Give back one SEATS row per seat record of the domain `account_id`, billable or not."""
     rows = []
-    for record in _mappings(records, "seats"):
-        read = _Reader(record, "seats", "mainId", domain=account_id)
+    for record in mappings(records, "seats", schema_error):
+        read = _Reader(record, "seats", id_key="mainId", owner=f"domain {account_id}")
         rows.append(
             {
                 "account_id": account_id,
                 "seat_id": read.text("mainId"),
                 "seat_name": read.text("name", required=False),
                 "seat_type": read.text("seatType"),
-                "seat_state": _snake(read.text("seatState", required=False)),
+                "seat_state": snake(read.text("seatState", required=False)),
                 "billable": read.billable("billable"),
                 "remote_id": read.text("remoteId", required=False),
                 "added_at": read.timestamp("dateAdded"),
             }
         )
-    return pl.DataFrame(rows, schema=SEATS).unique("seat_id", keep="last", maintain_order=True)
+    return once(pl.DataFrame(rows, schema=SEATS), "seat_id")
 
 
 def usage_frame(domains: pl.DataFrame, seats: pl.DataFrame) -> pl.DataFrame:
@@ -273,75 +278,26 @@ def fetch_list(client: ApiClient, path: str) -> list[Any]:
 
 def schema_error(entity: str, problem: str) -> ConnectorError:
     """Give back the error for a Datto SaaS Protection answer TrueUp cannot read."""
-    return ConnectorError(
-        f"{NAME} {entity}: {problem}. Datto answered in a shape TrueUp does not know; try the "
-        "sync again later, and if it persists report it with this message.",
-        kind=ConnectorErrorKind.SCHEMA,
-    )
-
-
-def _mappings(records: Iterable[Any], entity: str) -> Iterable[Mapping[str, Any]]:
-    for index, record in enumerate(records):
-        if not isinstance(record, Mapping):
-            raise schema_error(entity, f"item {index} is {type(record).__name__}, not an object")
-        yield record
-
-
-def _snake(text: str | None) -> str | None:
-    """Give back Datto's CamelCase word in snake case: "SharedMailbox" -> "shared_mailbox"."""
-    return None if text is None else re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
+    return vendor_error(NAME, "Datto", entity, problem)
 
 
 # True == 1 and False == 0 as dict keys, so JSON 1/0 read the same as true/false.
 _YES = {True: True, False: False, "1": True, "0": False}
 
 
-class _Reader:
+class _Reader(FieldReader):
     """Reads the fields of one Datto record, naming the record (and its domain) in errors."""
 
-    def __init__(
-        self, record: Mapping[str, Any], entity: str, id_key: str, domain: str | None = None
-    ):
-        self.record, self.entity, self.id_key, self.domain = record, entity, id_key, domain
-
-    def _where(self) -> str:
-        ident = self.record.get(self.id_key)
-        where = f"the record {ident}" if isinstance(ident, str | int) else "a record"
-        return where if self.domain is None else f"{where} of domain {self.domain}"
-
-    def _error(self, key: str, problem: str) -> ConnectorError:
-        return schema_error(self.entity, f'{self._where()} has "{key}" {problem}')
-
-    def _get(self, key: str, required: bool) -> Any:
-        value = self.record.get(key)
-        if required and value in (None, ""):
-            raise schema_error(self.entity, f'{self._where()} has no "{key}"')
-        return value
-
-    def text(self, key: str, *, required: bool = True) -> str | None:
-        value = self._get(key, required)
-        if value in (None, ""):
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise self._error(key, f"of type {type(value).__name__}, not text")
-        return str(value)
+    def fail(self, entity: str, problem: str) -> ConnectorError:
+        return schema_error(entity, problem)
 
     def billable(self, key: str) -> bool:
-        value = self._get(key, True)
+        """Give back a billable flag: true/false, 1/0 or their text."""
+        value = self.get(key, True)
         if isinstance(value, str):
             value = value.strip().lower()
             value = {"true": True, "false": False}.get(value, value)
         # `1 in dict` matches True too; type-check first so 1.0 or "yes" do not slip through.
         if not isinstance(value, bool | int | str) or value not in _YES:
-            raise self._error(key, f"= {self.record.get(key)!r}, not true or false")
+            raise self.error(key, f"= {self.record.get(key)!r}, not true or false")
         return _YES[value]
-
-    def timestamp(self, key: str) -> datetime | None:
-        value = self._get(key, False)
-        if value in (None, ""):
-            return None
-        try:
-            when = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise self._error(key, f"= {value!r}, not a date and time") from None
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

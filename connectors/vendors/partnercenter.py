@@ -35,9 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -45,6 +43,15 @@ import msal
 import polars as pl
 
 from connectors.http import ApiClient, RetryPolicy, TokenAuth
+from connectors.records import (
+    TIMESTAMP,
+    FieldReader,
+    mappings,
+    missing_settings,
+    once,
+    settings_of,
+    vendor_error,
+)
 from engine.schema import QUANTITY, USAGE, Schema, conform
 from errors import ConnectorError, ConnectorErrorKind
 
@@ -62,8 +69,6 @@ CONCURRENCY = 4
 
 SEAT_UNITS = ("licenses", "license")
 """`unitType` values (lower case) whose quantity is a count of seats."""
-
-TIMESTAMP = pl.Datetime("us", "UTC")
 
 CUSTOMERS: Schema = {
     "account_id": pl.String,
@@ -124,9 +129,7 @@ class PartnerCenterSettings:
     def from_values(cls, values: Mapping[str, str]) -> PartnerCenterSettings:
         """Give back the settings from a source's values (`tenant_id`, `app_id`, `app_secret`,
         and optionally `base_url`, `authority`, `scope`)."""
-        known = {f.name for f in fields(cls)}
-        required = ("tenant_id", "app_id", "app_secret")
-        missing = [name for name in required if not values.get(name)]
+        missing = missing_settings(values, ("tenant_id", "app_id", "app_secret"))
         if missing:
             raise ConnectorError(
                 f"{NAME} needs {', '.join(missing)}: register a web app for the partner tenant "
@@ -134,7 +137,7 @@ class PartnerCenterSettings:
                 "for it, and set the tenant id, the app id and the secret on the source.",
                 kind=ConnectorErrorKind.AUTH,
             )
-        return cls(**{k: v for k, v in values.items() if k in known and v})
+        return settings_of(cls, values)
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ class PartnerCenterPull:
 def parse_customers(records: Iterable[Any]) -> pl.DataFrame:
     """Give back one CUSTOMERS row per Partner Center customer record."""
     rows = []
-    for record in _mappings(records, "customers"):
+    for record in mappings(records, "customers", schema_error):
         read = _Reader(record, "customers")
         profile = read.mapping("companyProfile")
         rows.append(
@@ -170,15 +173,15 @@ def parse_customers(records: Iterable[Any]) -> pl.DataFrame:
                 "tenant_id": profile.text("tenantId", required=False) or read.text("id"),
             }
         )
-    return _once(pl.DataFrame(rows, schema=CUSTOMERS), "account_id")
+    return once(pl.DataFrame(rows, schema=CUSTOMERS), "account_id")
 
 
 def parse_subscriptions(account_id: str, records: Iterable[Any]) -> pl.DataFrame:
     """Give back one SUBSCRIPTIONS row per subscription record of the customer `account_id`,
     whatever its status."""
     rows = []
-    for record in _mappings(records, "subscriptions"):
-        read = _Reader(record, "subscriptions", customer=account_id)
+    for record in mappings(records, "subscriptions", schema_error):
+        read = _Reader(record, "subscriptions", owner=f"customer {account_id}")
         offer_id = read.text("offerId")
         assert offer_id is not None
         rows.append(
@@ -202,7 +205,7 @@ def parse_subscriptions(account_id: str, records: Iterable[Any]) -> pl.DataFrame
                 "created_at": read.timestamp("creationDate"),
             }
         )
-    return _once(pl.DataFrame(rows, schema=SUBSCRIPTIONS), "subscription_id")
+    return once(pl.DataFrame(rows, schema=SUBSCRIPTIONS), "subscription_id")
 
 
 def product_of(offer_id: str) -> str:
@@ -509,108 +512,15 @@ def _relative(client: ApiClient, uri: str) -> str:
 
 def schema_error(entity: str, problem: str) -> ConnectorError:
     """Give back the error for a Partner Center answer TrueUp cannot read."""
-    return ConnectorError(
-        f"{NAME} {entity}: {problem}. Microsoft answered in a shape TrueUp does not know; try "
-        "the sync again later, and if it persists report it with this message.",
-        kind=ConnectorErrorKind.SCHEMA,
-    )
-
-
-def _once(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """One row per `key`, the last read: a record read twice while paging counts once."""
-    return frame.unique(key, keep="last", maintain_order=True)
-
-
-def _mappings(records: Iterable[Any], entity: str) -> Iterable[Mapping[str, Any]]:
-    for index, record in enumerate(records):
-        if not isinstance(record, Mapping):
-            raise schema_error(entity, f"item {index} is {type(record).__name__}, not an object")
-        yield record
+    return vendor_error(NAME, "Microsoft", entity, problem)
 
 
 def _lower(text: str | None) -> str | None:
     return None if text is None else text.lower()
 
 
-class _Reader:
+class _Reader(FieldReader):
     """Reads the fields of one Partner Center record, naming the record (and its customer)."""
 
-    def __init__(
-        self,
-        record: Mapping[str, Any],
-        entity: str,
-        *,
-        customer: str | None = None,
-        parent: _Reader | None = None,
-    ):
-        self.record, self.entity, self.customer, self.parent = record, entity, customer, parent
-
-    def _where(self) -> str:
-        if self.parent is not None:
-            return self.parent._where()
-        ident = self.record.get("id")
-        where = f"the record {ident}" if isinstance(ident, str | int) else "a record"
-        return where if self.customer is None else f"{where} of customer {self.customer}"
-
-    def _error(self, key: str, problem: str) -> ConnectorError:
-        return schema_error(self.entity, f'{self._where()} has "{key}" {problem}')
-
-    def _get(self, key: str, required: bool) -> Any:
-        value = self.record.get(key)
-        if required and value in (None, ""):
-            raise schema_error(self.entity, f'{self._where()} has no "{key}"')
-        return value
-
-    def text(self, key: str, *, required: bool = True) -> str | None:
-        value = self._get(key, required)
-        if value in (None, ""):
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise self._error(key, f"of type {type(value).__name__}, not text")
-        return str(value)
-
-    def flag(self, key: str) -> bool | None:
-        value = self._get(key, False)
-        if value is not None and not isinstance(value, bool):
-            raise self._error(key, f"= {value!r}, not true or false")
-        return value
-
-    def quantity(self, key: str) -> Decimal:
-        value = self._get(key, True)
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self._error(key, f"= {value!r}, not a number")
-        try:
-            # str() of a float is its shortest exact spelling: 2.5 stays 2.5, not 2.4999...
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise self._error(key, f"= {value!r}, not a number") from None
-        if not number.is_finite():
-            raise self._error(key, f"= {value!r}, not a number")
-        return number.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-
-    def date(self, key: str) -> date | None:
-        value = self._get(key, False)
-        if value in (None, ""):
-            return None
-        try:
-            return date.fromisoformat(str(value)[:10])
-        except ValueError:
-            raise self._error(key, f"= {value!r}, not a date") from None
-
-    def timestamp(self, key: str) -> datetime | None:
-        value = self._get(key, False)
-        if value in (None, ""):
-            return None
-        try:
-            when = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise self._error(key, f"= {value!r}, not a date and time") from None
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-    def mapping(self, key: str) -> _Reader:
-        value = self._get(key, False)
-        if value is None:
-            value = {}
-        if not isinstance(value, Mapping):
-            raise self._error(key, f"of type {type(value).__name__}, not an object")
-        return _Reader(value, self.entity, parent=self)
+    def fail(self, entity: str, problem: str) -> ConnectorError:
+        return schema_error(entity, problem)

@@ -27,9 +27,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -37,6 +36,16 @@ import httpx
 import polars as pl
 
 from connectors.http import ApiClient, RetryPolicy, TokenAuth, page_numbers
+from connectors.records import (
+    TIMESTAMP,
+    FieldReader,
+    mappings,
+    missing_settings,
+    once,
+    settings_of,
+    snake,
+    vendor_error,
+)
 from engine.schema import QUANTITY, USAGE, Schema, conform
 from errors import ConnectorError, ConnectorErrorKind
 
@@ -48,8 +57,6 @@ PAGE_SIZE = 200
 
 CONCURRENCY = 4
 """Requests in flight at once, well under Pax8's ~1000 a minute."""
-
-TIMESTAMP = pl.Datetime("us", "UTC")
 
 COMPANIES: Schema = {
     "account_id": pl.String,
@@ -138,15 +145,14 @@ class Pax8Settings:
     def from_values(cls, values: Mapping[str, str]) -> Pax8Settings:
         """Give back the settings from a source's values (`client_id`, `client_secret`, and
         optionally `base_url`, `token_url`, `audience`)."""
-        known = {f.name for f in fields(cls)}
-        missing = [name for name in ("client_id", "client_secret") if not values.get(name)]
+        missing = missing_settings(values, ("client_id", "client_secret"))
         if missing:
             raise ConnectorError(
                 f"Pax8 needs {' and '.join(missing)}: create an API application in the Pax8 "
                 "portal (Integrations) and set its client id and secret on the source.",
                 kind=ConnectorErrorKind.AUTH,
             )
-        return cls(**{k: v for k, v in values.items() if k in known and v})
+        return settings_of(cls, values)
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,7 @@ class Pax8Pull:
 def parse_companies(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
     """Give back one COMPANIES row per Pax8 company record."""
     rows = []
-    for record in _mappings(records, "companies"):
+    for record in mappings(records, "companies", schema_error):
         read = _Reader(record, "companies")
         rows.append(
             {
@@ -180,17 +186,17 @@ def parse_companies(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
                 "account_name": read.text("name"),
                 "account_external_id": read.text("externalId", required=False),
                 "account_domain": read.text("website", required=False),
-                "status": _snake(read.text("status", required=False)),
+                "status": snake(read.text("status", required=False)),
                 "updated_at": read.timestamp("updatedDate"),
             }
         )
-    return _once(pl.DataFrame(rows, schema=COMPANIES), "account_id")
+    return once(pl.DataFrame(rows, schema=COMPANIES), "account_id")
 
 
 def parse_products(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
     """Give back one PRODUCTS row per Pax8 product record."""
     rows = []
-    for record in _mappings(records, "products"):
+    for record in mappings(records, "products", schema_error):
         read = _Reader(record, "products")
         rows.append(
             {
@@ -202,13 +208,13 @@ def parse_products(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
                 "requires_commitment": read.flag("requiresCommitment"),
             }
         )
-    return _once(pl.DataFrame(rows, schema=PRODUCTS), "product_id")
+    return once(pl.DataFrame(rows, schema=PRODUCTS), "product_id")
 
 
 def parse_subscriptions(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
     """Give back one SUBSCRIPTIONS row per Pax8 subscription record, whatever its status."""
     rows = []
-    for record in _mappings(records, "subscriptions"):
+    for record in mappings(records, "subscriptions", schema_error):
         read = _Reader(record, "subscriptions")
         term = read.mapping("commitmentTerm")
         rows.append(
@@ -218,7 +224,7 @@ def parse_subscriptions(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
                 "product_id": read.text("productId"),
                 "product_name": read.text("productName", required=False),
                 "quantity": read.quantity("quantity"),
-                "status": _snake(read.text("status")),
+                "status": snake(read.text("status")),
                 "billing_term": read.text("billingTerm", required=False),
                 "commitment_term": term.text("term", required=False),
                 "commitment_end": term.date("endDate"),
@@ -226,7 +232,7 @@ def parse_subscriptions(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
                 "updated_at": read.timestamp("updatedDate"),
             }
         )
-    return _once(pl.DataFrame(rows, schema=SUBSCRIPTIONS), "subscription_id")
+    return once(pl.DataFrame(rows, schema=SUBSCRIPTIONS), "subscription_id")
 
 
 # ---- frames for the engine -------------------------------------------------------------------
@@ -444,110 +450,21 @@ def _content(body: Any) -> Any:
 
 def schema_error(entity: str, problem: str) -> ConnectorError:
     """Give back the error for a Pax8 answer TrueUp cannot read."""
-    return ConnectorError(
-        f"Pax8 {entity}: {problem}. Pax8 answered in a shape TrueUp does not know; try the sync "
-        "again later, and if it persists report it with this message.",
-        kind=ConnectorErrorKind.SCHEMA,
-    )
-
-
-def _once(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Give back one row per `key`, the last one read.
-
-    Pages are asked for one after another, so a record that moves while we page (Pax8 sorts by
-    no stable key of ours) can come twice; counted twice, its seats would add up.
-    """
-    return frame.unique(key, keep="last", maintain_order=True)
-
-
-def _mappings(records: Iterable[Any], entity: str) -> Iterable[Mapping[str, Any]]:
-    for index, record in enumerate(records):
-        if not isinstance(record, Mapping):
-            raise schema_error(entity, f"item {index} is {type(record).__name__}, not an object")
-        yield record
-
-
-def _snake(text: str | None) -> str | None:
-    """Give back Pax8's CamelCase word in snake case: "PendingCancel" -> "pending_cancel"."""
-    return None if text is None else re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
+    return vendor_error("Pax8", "Pax8", entity, problem)
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class _Reader:
+class _Reader(FieldReader):
     """Reads the fields of one Pax8 record, naming the record in every error."""
 
-    def __init__(self, record: Mapping[str, Any], entity: str, parent: _Reader | None = None):
-        self.record, self.entity, self.parent = record, entity, parent
-
-    def _where(self) -> str:
-        if self.parent is not None:
-            return self.parent._where()
-        ident = self.record.get("id")
-        return f"the record {ident}" if isinstance(ident, str | int) else "a record"
-
-    def _error(self, key: str, problem: str) -> ConnectorError:
-        return schema_error(self.entity, f'{self._where()} has "{key}" {problem}')
-
-    def _get(self, key: str, required: bool) -> Any:
-        value = self.record.get(key)
-        if required and value in (None, ""):
-            raise schema_error(self.entity, f'{self._where()} has no "{key}"')
-        return value
-
-    def text(self, key: str, *, required: bool = True) -> str | None:
-        value = self._get(key, required)
-        if value in (None, ""):
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise self._error(key, f"of type {type(value).__name__}, not text")
-        return str(value)
-
-    def flag(self, key: str) -> bool | None:
-        value = self._get(key, False)
-        if value is not None and not isinstance(value, bool):
-            raise self._error(key, f"= {value!r}, not true or false")
-        return value
-
-    def quantity(self, key: str) -> Decimal:
-        value = self._get(key, True)
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self._error(key, f"= {value!r}, not a number")
-        try:
-            # str() of a float is its shortest exact spelling: 2.5 stays 2.5, not 2.4999...
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise self._error(key, f"= {value!r}, not a number") from None
-        if not number.is_finite():
-            raise self._error(key, f"= {value!r}, not a number")
-        return number.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    def fail(self, entity: str, problem: str) -> ConnectorError:
+        return schema_error(entity, problem)
 
     def date(self, key: str) -> date | None:
-        value = self._get(key, False)
-        if value in (None, ""):
-            return None
-        if not isinstance(value, str) or not _DATE.match(value):
-            raise self._error(key, f"= {value!r}, not a date")
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            raise self._error(key, f"= {value!r}, not a date") from None
-
-    def timestamp(self, key: str) -> datetime | None:
-        value = self._get(key, False)
-        if value in (None, ""):
-            return None
-        try:
-            when = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise self._error(key, f"= {value!r}, not a date and time") from None
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-    def mapping(self, key: str) -> _Reader:
-        value = self._get(key, False)
-        if value is None:
-            value = {}
-        if not isinstance(value, Mapping):
-            raise self._error(key, f"of type {type(value).__name__}, not an object")
-        return _Reader(value, self.entity, parent=self)
+        """Give back a date field; Pax8 sends dates as "YYYY-MM-DD" text, nothing else is one."""
+        value = self.get(key, False)
+        if value not in (None, "") and (not isinstance(value, str) or not _DATE.match(value)):
+            raise self.error(key, f"= {value!r}, not a date")
+        return super().date(key)

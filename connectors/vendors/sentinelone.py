@@ -28,8 +28,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +36,15 @@ import httpx
 import polars as pl
 
 from connectors.http import ApiClient, RetryPolicy, cursor_pages
+from connectors.records import (
+    TIMESTAMP,
+    FieldReader,
+    mappings,
+    missing_settings,
+    once,
+    settings_of,
+    vendor_error,
+)
 from engine.schema import QUANTITY, USAGE, Schema, conform
 from errors import ConnectorError, ConnectorErrorKind
 
@@ -51,8 +59,6 @@ PAGE_SIZE = 1000
 
 COUNTS = ("active", "allocated")
 """What a site's quantity is: licences consumed (`activeLicenses`) or allocated."""
-
-TIMESTAMP = pl.Datetime("us", "UTC")
 
 SITES: Schema = {
     "account_id": pl.String,
@@ -89,8 +95,7 @@ class SentinelOneSettings:
     def from_values(cls, values: Mapping[str, str]) -> SentinelOneSettings:
         """Give back the settings from a source's values (`console_url`, `api_token`, and
         optionally `count`: "active" or "allocated")."""
-        known = {f.name for f in fields(cls)}
-        missing = [name for name in ("console_url", "api_token") if not values.get(name)]
+        missing = missing_settings(values, ("console_url", "api_token"))
         if missing:
             raise ConnectorError(
                 f"SentinelOne needs {' and '.join(missing)}: set the console's address (e.g. "
@@ -105,7 +110,7 @@ class SentinelOneSettings:
                 '"allocated" (licences given to the site).',
                 kind=ConnectorErrorKind.REJECTED,
             )
-        return cls(**{k: v for k, v in values.items() if k in known and v})
+        return settings_of(cls, values)
 
     @property
     def base_url(self) -> str:
@@ -132,7 +137,7 @@ class SentinelOnePull:
 def parse_sites(records: Iterable[Any]) -> pl.DataFrame:
     """Give back one SITES row per SentinelOne site record, whatever its state."""
     rows = []
-    for record in _mappings(records, "sites"):
+    for record in mappings(records, "sites", schema_error):
         read = _Reader(record, "sites")
         suite, sku = read.text("suite", required=False), read.text("sku", required=False)
         if suite is None and sku is None:
@@ -161,7 +166,7 @@ def parse_sites(records: Iterable[Any]) -> pl.DataFrame:
             }
         )
     # A site that moves while we page can come twice; counted twice, its licences would add up.
-    return pl.DataFrame(rows, schema=SITES).unique("account_id", keep="last", maintain_order=True)
+    return once(pl.DataFrame(rows, schema=SITES), "account_id")
 
 
 def usage_frame(sites: pl.DataFrame, *, count: str = "active") -> pl.DataFrame:
@@ -276,73 +281,25 @@ def fetch_sites(client: ApiClient, *, size: int = PAGE_SIZE) -> Iterator[Any]:
 
 def schema_error(entity: str, problem: str) -> ConnectorError:
     """Give back the error for a SentinelOne answer TrueUp cannot read."""
-    return ConnectorError(
-        f"SentinelOne {entity}: {problem}. SentinelOne answered in a shape TrueUp does not know; "
-        "try the sync again later, and if it persists report it with this message.",
-        kind=ConnectorErrorKind.SCHEMA,
-    )
-
-
-def _mappings(records: Iterable[Any], entity: str) -> Iterable[Mapping[str, Any]]:
-    for index, record in enumerate(records):
-        if not isinstance(record, Mapping):
-            raise schema_error(entity, f"item {index} is {type(record).__name__}, not an object")
-        yield record
+    return vendor_error("SentinelOne", "SentinelOne", entity, problem)
 
 
 _WHOLE = re.compile(r"\d+")
 
 
-class _Reader:
+class _Reader(FieldReader):
     """Reads the fields of one SentinelOne record, naming the record in every error."""
 
-    def __init__(self, record: Mapping[str, Any], entity: str):
-        self.record, self.entity = record, entity
-
-    def where(self) -> str:
-        ident = self.record.get("id")
-        return f"the record {ident}" if isinstance(ident, str | int) else "a record"
-
-    def _error(self, key: str, problem: str) -> ConnectorError:
-        return schema_error(self.entity, f'{self.where()} has "{key}" {problem}')
-
-    def _get(self, key: str, required: bool) -> Any:
-        value = self.record.get(key)
-        if required and value in (None, ""):
-            raise schema_error(self.entity, f'{self.where()} has no "{key}"')
-        return value
-
-    def text(self, key: str, *, required: bool = True) -> str | None:
-        value = self._get(key, required)
-        if value in (None, ""):
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise self._error(key, f"of type {type(value).__name__}, not text")
-        return str(value)
-
-    def flag(self, key: str) -> bool | None:
-        value = self._get(key, False)
-        if value is not None and not isinstance(value, bool):
-            raise self._error(key, f"= {value!r}, not true or false")
-        return value
+    def fail(self, entity: str, problem: str) -> ConnectorError:
+        return schema_error(entity, problem)
 
     def count(self, key: str, *, required: bool = True) -> Decimal | None:
         """A licence count: a whole number, as JSON or as text."""
-        value = self._get(key, required)
+        value = self.get(key, required)
         if value is None:
             return None
         if isinstance(value, bool) or not (
             isinstance(value, int) or (isinstance(value, str) and _WHOLE.fullmatch(value.strip()))
         ):
-            raise self._error(key, f"= {value!r}, not a whole number")
+            raise self.error(key, f"= {value!r}, not a whole number")
         return Decimal(str(value).strip())
-
-    def timestamp(self, key: str) -> datetime | None:
-        value = self._get(key, False)
-        if value in (None, ""):
-            return None
-        try:
-            when = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise self._error(key, f"= {value!r}, not a date and time") from None
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

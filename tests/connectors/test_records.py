@@ -18,6 +18,7 @@ from connectors.records import (
     exact,
     missing_settings,
     settings_of,
+    snake,
     timestamp,
     vendor_error,
 )
@@ -154,3 +155,17 @@ def test_settings_keep_known_non_empty_values_and_name_the_missing():
     values = {"user": "u", "secret": "s", "url": "", "other": "x"}
     assert settings_of(_Settings, values) == _Settings("u", "s")
     assert missing_settings({"user": "u", "secret": ""}, ("user", "secret")) == ["secret"]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("PendingCancel", "pending_cancel"),
+        ("Active", "active"),
+        ("Office365", "office365"),
+        ("SharedMailbox", "shared_mailbox"),
+        (None, None),
+    ],
+)
+def test_snake_splits_camel_case_words(word: str | None, expected: str | None):
+    assert snake(word) == expected
