@@ -13,6 +13,7 @@ os.environ.setdefault(
 )
 
 import sys
+import time
 from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
@@ -894,6 +895,177 @@ def demo_command(
         f"from {first:%B %Y} to {last:%B %Y}, {demo.decisions} decisions"
     )
     typer.echo(store_summary(current_cards(store)))
+
+
+source_app = typer.Typer(
+    help="The API sources: the PSA and the vendor portals TrueUp syncs itself.",
+    no_args_is_help=True,
+)
+app.add_typer(source_app, name="source")
+
+WHAT_IS_WRONG = {
+    "auth": "bad credentials",
+    "permission": "no permission",
+    "not_found": "wrong site or base URL",
+    "rate_limited": "rate-limited",
+    "unreachable": "unreachable",
+    "server": "the source is failing",
+    "schema": "an answer TrueUp does not understand (wrong site or base URL?)",
+    "rejected": "the source refused the request",
+}
+"""A ConnectorError's kind, in the words `trueup source test` leads with."""
+
+
+@source_app.command("types")
+def source_types_command() -> None:
+    """List the API source types and the settings each needs."""
+    from connectors.registry import TYPES
+
+    for kind in TYPES.values():
+        quick = "quick sync reads only changes" if kind.quick else "quick sync reads everything"
+        typer.echo(f"{kind.name}: {kind.title} ({kind.side}; {quick})")
+        for field in kind.fields:
+            notes = [note for note in ("secret" * field.secret, "required" * field.needed) if note]
+            if field.default is not None:
+                notes.append(f"default {field.default}")
+            typer.echo(f"  {field.name} ({', '.join(notes) or 'optional'}): {field.help}")
+
+
+@source_app.command("add")
+def source_add_command(
+    name: Annotated[str, typer.Argument(help="The source's name, e.g. psa or pax8.")],
+    source_type: Annotated[str, typer.Option("--type", help="The API: see `trueup source types`.")],
+    values: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A setting as KEY=VALUE; repeatable."),
+    ] = None,
+) -> None:
+    """Add an API source, or change the settings of one (secrets are stored encrypted)."""
+    from store.audit import current_user
+    from store.sources import add_source
+    from store.types import now
+
+    pairs: dict[str, str] = {}
+    for pair in values or []:
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            _fail(TrueUpError(f'--set takes KEY=VALUE, not "{pair.partition("=")[0]}"'))
+        pairs[key.strip()] = value.strip()
+    store = _store()
+    try:
+        with store.session() as session:
+            saved = add_source(session, name, source_type, pairs, user=current_user(), at=now())
+    except TrueUpError as error:
+        _fail(error)
+    done = "added" if saved.added else "changed"
+    typer.echo(f'source "{saved.name}" {done} ({saved.type})')
+    typer.echo(f"  settings: {', '.join(saved.settings) or 'none'}")
+    if saved.secrets:
+        typer.echo(f"  secrets stored encrypted: {', '.join(saved.secrets)}")
+    if saved.file_secrets:
+        typer.echo(f"  secrets read from .streamlit/secrets.toml: {', '.join(saved.file_secrets)}")
+    typer.echo(f"next: `trueup source test {saved.name}`, then `trueup sync --full`")
+
+
+@source_app.command("test")
+def source_test_command(
+    name: Annotated[str, typer.Argument(help="The source to test.")],
+) -> None:
+    """Sign in to the source and read one record; say plainly what is wrong if that fails."""
+    from errors import ConnectorError
+    from store.credentials import redact
+    from store.sources import source_config
+
+    store = _store()
+    secrets: list[str] = []
+    try:
+        with store.session() as session:
+            config = source_config(session, name)
+        secrets = config.secret_values
+        config.type.test(config.values)
+    except ConnectorError as error:
+        typer.echo(f"{name}: {WHAT_IS_WRONG[error.kind.value]}: {redact(str(error), secrets)}")
+        raise typer.Exit(1) from None
+    except TrueUpError as error:
+        typer.echo(f"{name}: not tested: {error}")
+        raise typer.Exit(1) from None
+    typer.echo(f"{name}: connection ok ({config.type.title})")
+
+
+@source_app.command("list")
+def source_list_command() -> None:
+    """List the sources: their type and, for API sources, the settings they have."""
+    from store.sources import listed
+
+    store = _store()
+    with store.session() as session:
+        rows = listed(session)
+    if not rows:
+        typer.echo("no sources yet: add one with `trueup source add NAME --type ...`")
+    for name, kind, source_type, keys in rows:
+        typer.echo(f"{name} ({kind}, {source_type})" + (f": {', '.join(keys)}" if keys else ""))
+
+
+@source_app.command("key")
+def source_key_command() -> None:
+    """Print a new secret key for TRUEUP_SECRET_KEY (it encrypts the stored credentials)."""
+    from store.credentials import new_key
+
+    typer.echo(new_key())
+
+
+@app.command("sync")
+def sync_command(
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick/--full",
+            help="Quick: only what changed since the last good sync, where the API can tell; "
+            "full: everything again.",
+        ),
+    ] = True,
+    source: Annotated[
+        str | None, typer.Option(help="Only this source (default: every API source).")
+    ] = None,
+) -> None:
+    """Sync the API sources into new snapshots; exit 1 if any failed (for cron)."""
+    from store.sources import api_sources
+    from store.sync import sync_source
+
+    store = _store()
+    if source is None:
+        with store.session() as session:
+            names = api_sources(session)
+        if not names:
+            typer.echo("no API sources yet: add one with `trueup source add NAME --type ...`")
+            return
+    else:
+        names = [source]
+    mode = "quick" if quick else "full"
+    failed = 0
+    for name in names:
+        started = time.monotonic()
+        try:
+            result = sync_source(store, name, mode=mode)
+        except TrueUpError as error:
+            failed += 1
+            seconds = time.monotonic() - started
+            typer.echo(f"{name}: failed after {seconds:.1f} s: {error}")
+            continue
+        for warning in result.warnings:
+            typer.echo(f"warning: {name}: {warning}", err=True)
+        stored = result.rows_stored
+        rows = (
+            f"{stored['usage']:,} usage rows"
+            if "usage" in stored
+            else f"{stored['psa']:,} lines, {stored['catalog']:,} catalogue products"
+        )
+        typer.echo(
+            f"{name}: ok, {mode} sync, {rows} from {result.rows_read:,} records "
+            f"in {result.seconds:.1f} s"
+        )
+    if failed:
+        raise typer.Exit(1)
 
 
 def _write_csv(frame: pl.DataFrame, out: Path | None) -> str:

@@ -55,6 +55,17 @@ class Source(Base):
     """The CSV profile: field to header, as the user last chose them."""
     decimal_comma: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(Instant())
+    type: Mapped[str] = mapped_column(sa.String(40), default="csv", server_default="csv")
+    """How it syncs: "csv" (uploaded files) or an API source type (connectors.registry)."""
+    settings: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
+    """An API source's settings that are not secret."""
+    secrets: Mapped[str | None] = mapped_column(sa.Text)
+    """An API source's secret settings, encrypted (store.credentials); never in clear text."""
+    sync_cursor: Mapped[datetime | None] = mapped_column(Instant())
+    """Where the next quick sync starts: the cursor of the last good API sync."""
+
+    def __repr__(self) -> str:
+        return f"Source(name={self.name!r}, kind={self.kind}, type={self.type!r})"
 
 
 class SyncRun(Base):

@@ -1,13 +1,18 @@
-"""Sources: the PSA and the vendors (here, CSV profiles) that syncs read from."""
+"""Sources: the PSA and the vendors (CSV profiles or API sources) that syncs read from."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connectors.registry import SourceType, source_type
 from errors import TrueUpError
+from store import credentials
+from store.audit import audit
 from store.models import Source
 from store.types import SourceKind
 
@@ -48,3 +53,178 @@ def ensure_source(
     session.add(source)
     session.flush()
     return source
+
+
+# -- API sources: a type, its settings, its secrets encrypted ----------------------------------
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """An API source as a sync needs it: its type and every value, secrets decrypted.
+
+    The values never show in a repr: they hold the secrets.
+    """
+
+    id: int
+    name: str
+    type: SourceType
+    kind: SourceKind
+    values: dict[str, str] = field(repr=False)
+    cursor: datetime | None
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Give back the secret values, to mask them in any message."""
+        return [v for k, v in self.values.items() if k in self.type.secrets]
+
+
+@dataclass(frozen=True)
+class SavedSource:
+    """What `add_source` did: added or changed, and where each setting went (names only)."""
+
+    name: str
+    type: str
+    added: bool
+    settings: list[str]
+    secrets: list[str]
+    """Secrets stored, encrypted, in the database."""
+    file_secrets: list[str]
+    """Secrets read from `.streamlit/secrets.toml` ([sources.NAME])."""
+
+
+def add_source(
+    session: Session,
+    name: str,
+    type_name: str,
+    values: Mapping[str, str],
+    *,
+    user: str,
+    at: datetime,
+) -> SavedSource:
+    """Give back what was saved after adding (or changing) the API source `name` of that type.
+
+    Non-secret settings are stored as JSON, secrets encrypted under the secret key; with no key
+    a given secret is refused (credentials.no_key_message). Settings a source needs must be
+    given, here, before, or in `.streamlit/secrets.toml`. Audited with setting names only.
+    """
+    kind_of = source_type(type_name)
+    unknown = sorted(set(values) - {f.name for f in kind_of.fields})
+    if unknown:
+        known = ", ".join(f.name for f in kind_of.fields)
+        raise TrueUpError(
+            f"{kind_of.name} has no setting {', '.join(unknown)}: its settings are {known} "
+            "(see `trueup source types`)"
+        )
+    name = name.strip()
+    existing = source_named(session, name)
+    same_type = existing is not None and existing.type == kind_of.name
+    old_settings = dict(existing.settings or {}) if same_type and existing else {}
+    given_secrets = {k: v for k, v in values.items() if k in kind_of.secrets and v}
+    given_settings = {k: v for k, v in values.items() if k not in kind_of.secrets and v}
+    key = credentials.secret_key()
+    if given_secrets and key is None:
+        raise credentials.CredentialsError(credentials.no_key_message(name, list(given_secrets)))
+    old_secrets: dict[str, str] = {}
+    if same_type and existing is not None and existing.secrets:
+        if key is None:
+            raise credentials.CredentialsError(
+                f'source "{name}" has credentials stored encrypted, and TrueUp has no secret '
+                f"key to read them: set {credentials.KEY_ENV}"
+            )
+        old_secrets = credentials.decrypt(existing.secrets, key, name)
+    in_file = credentials.file_secrets(name)
+    settings = old_settings | given_settings
+    secrets = old_secrets | given_secrets
+    missing = kind_of.missing(in_file | settings | secrets)
+    if missing:
+        raise TrueUpError(
+            f"a {kind_of.name} source needs {', '.join(missing)}: give them with "
+            f"--set {missing[0]}=... (see `trueup source types`)"
+        )
+    source = existing or ensure_source(session, name, SourceKind(kind_of.side), at)
+    if source.kind.value != kind_of.side:
+        raise TrueUpError(
+            f'source "{name}" is a {source.kind.value} source, and {kind_of.name} is a '
+            f"{kind_of.side}: give this source another name"
+        )
+    source.type = kind_of.name
+    source.settings = settings or None
+    source.secrets = credentials.encrypt(secrets, key) if secrets and key else None
+    if not same_type:
+        source.sync_cursor = None
+    saved = SavedSource(
+        name=name,
+        type=kind_of.name,
+        added=existing is None,
+        settings=sorted(settings),
+        secrets=sorted(secrets),
+        file_secrets=sorted(k for k in in_file if k in kind_of.secrets and k not in secrets),
+    )
+    audit(
+        session,
+        user,
+        "source_added" if saved.added else "source_changed",
+        {
+            "source": name,
+            "type": kind_of.name,
+            "settings": settings,
+            "secrets": sorted(given_secrets),
+        },
+        at,
+    )
+    return saved
+
+
+def source_config(session: Session, name: str) -> SourceConfig:
+    """Give back the API source `name` with every value it syncs with.
+
+    Values: the type's defaults, under the stored settings, under `[sources.NAME]` of
+    `.streamlit/secrets.toml`, under the stored secrets.
+    """
+    source = source_named(session, name.strip())
+    if source is None:
+        raise TrueUpError(f'there is no source "{name}": add it with `trueup source add`')
+    if source.type == "csv":
+        raise TrueUpError(
+            f'source "{name}" syncs from files: import them with `trueup import --source {name}`'
+        )
+    kind_of = source_type(source.type)
+    stored: dict[str, str] = {}
+    if source.secrets:
+        key = credentials.secret_key()
+        if key is None:
+            raise credentials.CredentialsError(
+                f'the credentials of source "{name}" are stored encrypted, and TrueUp has no '
+                f"secret key to read them: set {credentials.KEY_ENV}"
+            )
+        stored = credentials.decrypt(source.secrets, key, source.name)
+    values = kind_of.with_defaults(
+        dict(source.settings or {}) | credentials.file_secrets(source.name) | stored
+    )
+    missing = kind_of.missing(values)
+    if missing:
+        raise TrueUpError(
+            f'source "{name}" lacks {", ".join(missing)}: set them with '
+            f"`trueup source add {name} --type {kind_of.name} --set ...`, or under "
+            f"[sources.{name}] in {credentials.SECRETS_FILE}"
+        )
+    return SourceConfig(source.id, source.name, kind_of, source.kind, values, source.sync_cursor)
+
+
+def api_sources(session: Session) -> list[str]:
+    """Give back the names of the API sources: the PSA first, then the vendors by name."""
+    query = sa.select(Source.name).where(Source.type != "csv").order_by(Source.kind, Source.name)
+    return list(session.scalars(query))
+
+
+def listed(session: Session) -> list[tuple[str, str, str, list[str]]]:
+    """Give back every source as (name, kind, type, names of its stored settings and secrets),
+    the PSA first."""
+    query = sa.select(Source).order_by(Source.kind, Source.name)
+    rows = []
+    for source in session.scalars(query):
+        names = sorted(source.settings or {})
+        if source.secrets:
+            names.append("secrets (encrypted)")
+        rows.append((source.name, source.kind.value, source.type, names))
+    return rows

@@ -1,26 +1,32 @@
-"""Syncs from CSV files: each good one becomes a new snapshot of its source, all or nothing."""
+"""Syncs from CSV files and APIs: each good one becomes a new snapshot of its source, all or
+nothing."""
 
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+import httpx
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from connectors.csv import Imported, Source, read_catalog, read_psa, read_usage
+from connectors.registry import Delta, Pulled
 from engine.schema import CATALOG, PSA_LINES, USAGE
-from errors import TrueUpError
-from store import bulk
+from errors import ConnectorError, TrueUpError
+from store import bulk, credentials
 from store.audit import audit, current_user
 from store.db import Store
 from store.models import Source as SourceRow
 from store.models import SyncRun
 from store.retention import prune
-from store.sources import ensure_source
+from store.sources import ensure_source, source_config, source_named
 from store.types import SnapshotKind, SourceKind, SyncMode, SyncStatus, now
 
 ImportKind = Literal["psa", "usage", "catalog"]
@@ -74,7 +80,7 @@ def import_csv(
     marked `failed` with the error, the previous snapshot of its kind stays current, and the
     error is raised again.
     """
-    source_kind, table, schema = TARGETS[kind]
+    source_kind = TARGETS[kind][0]
     user = user or current_user()
     started = at or now()
     file_name = name or (None if isinstance(file, bytes) else Path(file).name)
@@ -109,21 +115,17 @@ def import_csv(
             vendors = sorted(frame.get_column("vendor").drop_nulls().unique().to_list())
             vendors = vendors or [vendor or source_name]
         with store.session() as session:
-            stored = bulk.write_rows(
-                session.connection(), table, schema, run_id, frame, on_progress
-            )
             finished = at or now()
-            session.execute(
-                sa.update(SyncRun)
-                .where(SyncRun.id == run_id)
-                .values(
-                    status=SyncStatus.OK,
-                    finished_at=finished,
-                    rows_read=imported.rows,
-                    rows_stored=stored,
-                    vendors=vendors or None,
-                    warnings=imported.warnings or None,
-                )
+            stored = store_snapshot(
+                session,
+                run_id,
+                kind,
+                frame,
+                rows_read=imported.rows,
+                vendors=vendors,
+                warnings=imported.warnings,
+                finished=finished,
+                on_progress=on_progress,
             )
             if remember and (columns is not None or decimal_comma is not None):
                 row = session.get_one(SourceRow, source_id)
@@ -156,6 +158,37 @@ def import_csv(
     )
 
 
+def store_snapshot(
+    session: Session,
+    run_id: int,
+    kind: ImportKind,
+    frame: pl.DataFrame,
+    *,
+    rows_read: int,
+    vendors: list[str],
+    warnings: list[str],
+    finished: datetime,
+    on_progress: bulk.Progress | None = None,
+) -> int:
+    """Give back how many rows became the snapshot of the running sync `run_id`, after writing
+    them and marking the run `ok`, in the caller's transaction."""
+    _, table, schema = TARGETS[kind]
+    stored = bulk.write_rows(session.connection(), table, schema, run_id, frame, on_progress)
+    session.execute(
+        sa.update(SyncRun)
+        .where(SyncRun.id == run_id)
+        .values(
+            status=SyncStatus.OK,
+            finished_at=finished,
+            rows_read=rows_read,
+            rows_stored=stored,
+            vendors=vendors or None,
+            warnings=warnings or None,
+        )
+    )
+    return stored
+
+
 def _read(
     kind: ImportKind,
     file: Source,
@@ -183,8 +216,10 @@ def _record_failure(
     error: BaseException,
     user: str,
     at: datetime | None,
+    message: str | None = None,
 ) -> None:
-    message = str(error) if isinstance(error, TrueUpError) else f"{type(error).__name__}: {error}"
+    if message is None:
+        message = describe(error)
     finished = at or now()
     # The store itself may be what failed; the caller must see the first error, not this one.
     with contextlib.suppress(Exception), store.session() as session:
@@ -200,3 +235,207 @@ def _record_failure(
             {"source": source_name, "sync_run": run_id, "error": message},
             finished,
         )
+
+
+def describe(error: BaseException) -> str:
+    """Give back what a failed sync records: a TrueUpError's message, else the exception's."""
+    return str(error) if isinstance(error, TrueUpError) else f"{type(error).__name__}: {error}"
+
+
+# -- API syncs: a pull written exactly like a CSV import -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """A good API sync: its runs (snapshot kind to run id), rows read and stored, how long."""
+
+    source: str
+    mode: SyncMode
+    runs: dict[str, int]
+    rows_read: int
+    rows_stored: dict[str, int]
+    seconds: float
+    warnings: list[str]
+    pruned: list[int]
+
+
+def sync_source(
+    store: Store,
+    name: str,
+    *,
+    mode: SyncMode | str = SyncMode.QUICK,
+    user: str | None = None,
+    at: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> SyncResult:
+    """Give back the sync that pulled the API source `name` into new current snapshots.
+
+    A PSA gives two snapshots, its lines and its catalogue; a vendor one, its usage. Each run
+    is recorded `running` first; the rows, the `ok`s and the source's next cursor commit in one
+    transaction; on any failure every run is marked `failed` with the error (secrets masked),
+    the previous snapshots stay current, and the error is raised again. A quick sync of a
+    source whose API filters on changes reads only what changed since the cursor and merges it
+    into the previous snapshot; otherwise (a full sync, no good sync yet, or an API with no
+    such filter) everything is read.
+    """
+    mode = SyncMode(mode)
+    if mode is SyncMode.CSV:
+        raise TrueUpError("an API sync is quick or full")
+    clock = time.monotonic()
+    user = user or current_user()
+    started = at or now()
+    with store.session() as session:
+        source = source_named(session, name.strip())
+        if source is None or source.type == "csv":
+            source_config(session, name)  # raises: says what the name is instead
+            raise AssertionError("unreachable")
+        source_id, source_name, side = source.id, source.name, source.kind
+        kinds: list[ImportKind] = ["psa", "catalog"] if side is SourceKind.PSA else ["usage"]
+        runs: dict[ImportKind, int] = {}
+        for kind in kinds:
+            run = SyncRun(
+                source_id=source_id,
+                kind=SnapshotKind(kind),
+                mode=mode,
+                status=SyncStatus.RUNNING,
+                started_at=started,
+                made_by=user,
+                pruned=False,
+            )
+            session.add(run)
+            session.flush()
+            runs[kind] = run.id
+    secrets: list[str] = []
+    try:
+        with store.session() as session:
+            config = source_config(session, source_name)
+            secrets = config.secret_values
+            previous = {kind: _last_good(session, source_id, kind) for kind in kinds}
+        since = None
+        if mode is SyncMode.QUICK and config.type.quick and previous.get("psa") is not None:
+            since = config.cursor
+        pulled = config.type.read(config.values, since=since, transport=transport)
+        frames = _frames(store, pulled, previous)
+        vendors: list[str] = []
+        if "usage" in frames:
+            vendors = sorted(frames["usage"].get_column("vendor").drop_nulls().unique().to_list())
+            vendors = vendors or [source_name]
+        stored: dict[str, int] = {}
+        with store.session() as session:
+            finished = at or now()
+            for kind, frame in frames.items():
+                stored[kind] = store_snapshot(
+                    session,
+                    runs[kind],
+                    kind,
+                    frame,
+                    rows_read=pulled.records,
+                    vendors=vendors if kind == "usage" else [],
+                    warnings=list(pulled.warnings),
+                    finished=finished,
+                )
+            row = session.get_one(SourceRow, source_id)
+            if pulled.cursor is not None:
+                row.sync_cursor = pulled.cursor
+            audit(
+                session,
+                user,
+                "sync",
+                {
+                    "source": source_name,
+                    "type": config.type.name,
+                    "mode": mode.value,
+                    "sync_runs": [runs[k] for k in kinds],
+                    "rows": sum(stored.values()),
+                },
+                finished,
+            )
+    except BaseException as error:  # an interrupt too: no run may stay `running`
+        message = credentials.redact(describe(error), secrets)
+        for run_id in runs.values():
+            _record_failure(store, run_id, source_name, error, user, at, message)
+        if isinstance(error, ConnectorError) and message != str(error):
+            raise ConnectorError(message, kind=error.kind) from None
+        if isinstance(error, TrueUpError) or not isinstance(error, Exception):
+            raise
+        raise TrueUpError(message) from None
+    warnings = list(pulled.warnings)
+    try:
+        pruned = prune(store, source_id)
+    except Exception as error:
+        pruned = []
+        warnings.append(f"old snapshots were not pruned this time: {error}")
+    return SyncResult(
+        source_name,
+        mode,
+        {k: runs[k] for k in kinds},
+        pulled.records,
+        stored,
+        time.monotonic() - clock,
+        warnings,
+        pruned,
+    )
+
+
+def _last_good(session: Session, source_id: int, kind: ImportKind) -> int | None:
+    """Give back the id of the source's current snapshot of that kind, if it has one."""
+    return session.scalar(
+        sa.select(sa.func.max(SyncRun.id)).where(
+            SyncRun.source_id == source_id,
+            SyncRun.kind == SnapshotKind(kind),
+            SyncRun.status == SyncStatus.OK,
+        )
+    )
+
+
+def _frames(
+    store: Store, pulled: Pulled, previous: dict[ImportKind, int | None]
+) -> dict[ImportKind, pl.DataFrame]:
+    """Give back the snapshots to write: a quick pull's changes merged into the previous ones."""
+    if pulled.usage is not None:
+        return {"usage": pulled.usage}
+    lines = pulled.lines if pulled.lines is not None else pl.DataFrame(schema=PSA_LINES)
+    catalog = pulled.catalog if pulled.catalog is not None else pl.DataFrame(schema=CATALOG)
+    if pulled.delta is not None:
+        with store.session() as session:
+            connection = session.connection()
+            old_lines = bulk.read_rows(
+                connection, "psa_lines", PSA_LINES, [r for r in [previous["psa"]] if r]
+            )
+            old_catalog = bulk.read_rows(
+                connection, "catalog_lines", CATALOG, [r for r in [previous["catalog"]] if r]
+            )
+        lines = merge_lines(old_lines, lines, pulled.delta)
+        catalog = merge_catalog(old_catalog, catalog)
+    return {"psa": lines, "catalog": catalog}
+
+
+def merge_lines(previous: pl.DataFrame, changed: pl.DataFrame, delta: Delta) -> pl.DataFrame:
+    """Give back the PSA lines after a quick pull: one row per line (PSA_LINES).
+
+    The previous lines, less those of ended contracts, of contracts and accounts read again,
+    cancelled ones and those read again, then the changed lines.
+    """
+
+    def among(column: str, ids: Iterable[str]) -> pl.Expr:
+        return pl.col(column).is_in(list(ids)).fill_null(False)
+
+    gone = (
+        ~among("contract_id", delta.contracts)
+        | among("contract_id", delta.reread_contracts)
+        | among("account_id", delta.reread_accounts)
+        | among("line_id", delta.cancelled)
+        | among("line_id", changed.get_column("line_id").drop_nulls())
+    )
+    kept = previous.filter(~gone)
+    return pl.concat([kept.select(changed.columns), changed]).sort(
+        "contract_id", "line_id", nulls_last=True
+    )
+
+
+def merge_catalog(previous: pl.DataFrame, changed: pl.DataFrame) -> pl.DataFrame:
+    """Give back the catalogue after a quick pull: the previous items, those changed replaced
+    (one row per product, CATALOG)."""
+    ids = changed.get_column("product_id").drop_nulls().to_list()
+    kept = previous.filter(~pl.col("product_id").is_in(ids).fill_null(False))
+    return pl.concat([kept.select(changed.columns), changed]).sort("product_id", nulls_last=True)

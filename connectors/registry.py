@@ -1,0 +1,234 @@
+"""The source types TrueUp can sync by API: one entry each, with the settings it needs.
+
+An entry knows how to test a connection and how to read a source into the frames the store
+keeps (PSA: lines and catalogue; vendor: usage). Adding a connector is one more entry in
+`TYPES`; the store and the CLI know nothing of any one API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import httpx
+import polars as pl
+
+from connectors.psa import connectwise
+from connectors.vendors import pax8
+from errors import TrueUpError
+
+Side = Literal["psa", "vendor"]
+Values = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of a source type; a secret is stored encrypted and never shown."""
+
+    name: str
+    help: str
+    secret: bool = False
+    default: str | None = None
+    required: bool = True
+
+    @property
+    def needed(self) -> bool:
+        """True when a source cannot work without a value for it."""
+        return self.required and self.default is None
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What a quick pull of changed lines says about the lines it did not send.
+
+    The lines of `contracts` no longer listed end; lines of `reread_contracts` and of
+    `reread_accounts` were all sent again and replace the old ones; `cancelled` lines end.
+    """
+
+    contracts: frozenset[str]
+    reread_contracts: frozenset[str]
+    reread_accounts: frozenset[str]
+    cancelled: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What one read of a source gave: the frames to store, the next cursor, the warnings.
+
+    `delta` is set when `lines` and `catalog` hold only what changed since the cursor: the
+    store merges them into its previous snapshot.
+    """
+
+    lines: pl.DataFrame | None = None
+    catalog: pl.DataFrame | None = None
+    usage: pl.DataFrame | None = None
+    cursor: datetime | None = None
+    warnings: tuple[str, ...] = ()
+    records: int = 0
+    delta: Delta | None = None
+
+
+Test = Callable[..., None]
+Read = Callable[..., Pulled]
+
+
+@dataclass(frozen=True)
+class SourceType:
+    """One kind of API source: its name, side, settings, and how to test and read it.
+
+    `test(values, transport=None)` raises a ConnectorError whose kind says what is wrong;
+    `read(values, since=None, transport=None)` gives back a Pulled. `quick` says whether the
+    API can filter on changes (else a quick sync is a full pull).
+    """
+
+    name: str
+    title: str
+    side: Side
+    fields: tuple[Field, ...]
+    test: Test
+    read: Read
+    quick: bool
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.secret)
+
+    def with_defaults(self, values: Values) -> dict[str, str]:
+        """Give back `values` over the defaults of this type's settings."""
+        defaults = {f.name: f.default for f in self.fields if f.default is not None}
+        return defaults | {k: v for k, v in values.items() if v}
+
+    def missing(self, values: Values) -> list[str]:
+        """Give back the settings a source needs that `values` lack."""
+        given = self.with_defaults(values)
+        return [f.name for f in self.fields if f.needed and not given.get(f.name)]
+
+
+# -- ConnectWise ---------------------------------------------------------------------------------
+
+
+def _connectwise_settings(values: Values) -> connectwise.ConnectWiseSettings:
+    return connectwise.ConnectWiseSettings(
+        base_url=values["base_url"],
+        company_id=values["company_id"],
+        public_key=values["public_key"],
+        private_key=values["private_key"],
+        client_id=values["client_id"],
+    )
+
+
+def _connectwise_test(values: Values, *, transport: httpx.BaseTransport | None = None) -> None:
+    with connectwise.connect(_connectwise_settings(values), transport=transport) as client:
+        connectwise.check_connection(client)
+
+
+def _connectwise_read(
+    values: Values,
+    *,
+    since: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Pulled:
+    with connectwise.connect(_connectwise_settings(values), transport=transport) as client:
+        pull = connectwise.read_psa(client, since=since)
+    delta = None
+    if since is not None:
+        # Agreements changed since the cursor had every addition read again (connectwise
+        # `_additions`), as had those of changed companies.
+        aware = since.replace(tzinfo=UTC) if since.tzinfo is None else since
+        moment = aware - connectwise.SKEW
+        records = pull.records
+        reread = records.filter((pl.col("entity") == "agreement") & (pl.col("updated_at") > moment))
+        companies = records.filter(pl.col("entity") == "company")
+        delta = Delta(
+            contracts=pull.contract_ids,
+            reread_contracts=frozenset(reread.get_column("external_id").to_list()),
+            reread_accounts=frozenset(companies.get_column("external_id").to_list()),
+            cancelled=pull.cancelled,
+        )
+    return Pulled(
+        lines=pull.lines,
+        catalog=pull.catalog,
+        cursor=pull.cursor,
+        warnings=pull.warnings,
+        records=pull.records.height,
+        delta=delta,
+    )
+
+
+# -- Pax8 ----------------------------------------------------------------------------------------
+
+
+def _pax8_test(values: Values, *, transport: httpx.BaseTransport | None = None) -> None:
+    pax8.check_connection(pax8.Pax8Settings.from_values(values), transport=transport)
+
+
+def _pax8_read(
+    values: Values,
+    *,
+    since: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Pulled:
+    # Pax8 has no changed-since filter: every pull is a full one.
+    pull = pax8.read_pax8(pax8.Pax8Settings.from_values(values), transport=transport)
+    records = pull.companies.height + pull.products.height + pull.subscriptions.height
+    return Pulled(usage=pull.usage(), records=records)
+
+
+TYPES: dict[str, SourceType] = {
+    t.name: t
+    for t in (
+        SourceType(
+            name="connectwise",
+            title="ConnectWise PSA",
+            side="psa",
+            fields=(
+                Field(
+                    "base_url",
+                    "The REST API address, ending in /apis/3.0.",
+                    default="https://api-na.myconnectwise.net/v4_6_release/apis/3.0",
+                ),
+                Field("company_id", "The company id you sign in to ConnectWise with."),
+                Field("public_key", "The API member's public key.", secret=True),
+                Field("private_key", "The API member's private key.", secret=True),
+                Field("client_id", "The client id registered with ConnectWise.", secret=True),
+            ),
+            test=_connectwise_test,
+            read=_connectwise_read,
+            quick=True,
+        ),
+        SourceType(
+            name="pax8",
+            title="Pax8",
+            side="vendor",
+            fields=(
+                Field("client_id", "The API application's client id (Pax8 > Integrations)."),
+                Field("client_secret", "The API application's client secret.", secret=True),
+                Field("base_url", "The Partner API address.", default="https://api.pax8.com/v1"),
+                Field(
+                    "token_url",
+                    "Where TrueUp signs in.",
+                    default="https://token-manager.pax8.com/oauth/token",
+                ),
+                Field("audience", "The token's audience.", default="https://api.pax8.com"),
+            ),
+            test=_pax8_test,
+            read=_pax8_read,
+            quick=False,
+        ),
+    )
+}
+"""Every API source type, by name."""
+
+
+def source_type(name: str) -> SourceType:
+    """Give back the source type of that name, or a TrueUpError listing the known ones."""
+    found = TYPES.get(name.strip().lower())
+    if found is None:
+        known = ", ".join(TYPES)
+        raise TrueUpError(f'unknown source type "{name}": use one of {known} (or csv)')
+    return found

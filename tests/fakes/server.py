@@ -1,0 +1,69 @@
+"""A tiny threaded HTTP server on 127.0.0.1 (a free port) that hands each request to a fake API."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
+
+
+class Request:
+    """One request as a fake API sees it."""
+
+    def __init__(self, method: str, target: str, headers: dict[str, str], body: bytes) -> None:
+        parts = urlsplit(target)
+        self.method = method
+        self.path = parts.path
+        self.query = dict(parse_qsl(parts.query))
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.body = body
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+class FakeApi(Protocol):
+    def handle(self, request: Request) -> tuple[int, Any]: ...
+
+
+@contextmanager
+def serving(api: FakeApi) -> Iterator[str]:
+    """Serve `api` on a free port of 127.0.0.1 while in the block; give back its root URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Request(
+                self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+            )
+            status, payload = api.handle(request)
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PATCH = do_PUT = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def page(records: list[Any], number: int, size: int) -> list[Any]:
+    """Give back page `number` (0-based) of `records`, `size` to a page."""
+    return records[number * size : (number + 1) * size]
