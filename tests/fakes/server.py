@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
+
 
 class Request:
     """One request as a fake API sees it."""
@@ -67,3 +69,15 @@ def serving(api: FakeApi) -> Iterator[str]:
 def page(records: list[Any], number: int, size: int) -> list[Any]:
     """Give back page `number` (0-based) of `records`, `size` to a page."""
     return records[number * size : (number + 1) * size]
+
+
+def transport(api: FakeApi) -> httpx.MockTransport:
+    """Give back an httpx transport that hands each request to `api` in-process, no socket."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.raw_path.decode("ascii")
+        asked = Request(request.method, target, dict(request.headers.items()), request.read())
+        status, payload = api.handle(asked)
+        return httpx.Response(status, json=payload)
+
+    return httpx.MockTransport(handler)
