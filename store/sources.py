@@ -150,7 +150,8 @@ def add_source(
     source.type = kind_of.name
     source.settings = settings or None
     source.secrets = credentials.encrypt(secrets, key) if secrets and key else None
-    if not same_type:
+    if not same_type or settings != old_settings:
+        # Another API, site or company: the last snapshot is no base for a quick sync.
         source.sync_cursor = None
     saved = SavedSource(
         name=name,

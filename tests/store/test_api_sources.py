@@ -205,3 +205,17 @@ def test_a_merged_catalogue_replaces_the_changed_items() -> None:
 
 def test_redact_masks_every_secret_value() -> None:
     assert creds.redact("key priv-s3cret refused", ["priv-s3cret", ""]) == "key *** refused"
+
+
+def test_another_site_resets_the_cursor_so_the_next_sync_is_full(store: Store) -> None:
+    fake = FakeConnectWise(company="acme", public="pub", private="priv-s3cret")
+    add(store, "psa", "connectwise", CW)
+    sync_source(store, "psa", mode="full", transport=transport(fake))
+    add(store, "psa", "connectwise", {"private_key": "priv-s3cret"})
+    with store.session() as session:
+        assert source_config(session, "psa").cursor is not None
+
+    add(store, "psa", "connectwise", {"base_url": "https://cw2.example/v4_6_release/apis/3.0"})
+
+    with store.session() as session:
+        assert source_config(session, "psa").cursor is None

@@ -118,6 +118,12 @@ def test_add_test_sync_and_quick_sync_move_the_cards(
         assert tested.returncode == 0, tested.stdout + tested.stderr
         assert tested.stdout.startswith(f"{name}: connection ok")
 
+    listed = trueup(tmp_path, "source", "list")
+    assert listed.stdout.splitlines() == [
+        "psa (psa, connectwise): base_url, company_id, secrets (encrypted)",
+        "pax8 (vendor, pax8): base_url, client_id, token_url, secrets (encrypted)",
+    ]
+
     full = trueup(tmp_path, "sync", "--full")
     assert full.returncode == 0, full.stdout + full.stderr
     assert "psa: ok, full sync, 3 lines, 3 catalogue products" in full.stdout
@@ -175,6 +181,15 @@ def test_a_wrong_secret_is_bad_credentials_and_a_failed_sync_keeps_the_snapshot(
     for secret in (*SECRETS, "wrong-s3cret"):
         assert secret not in text
         assert not [out for out in OUTPUTS if secret in out]
+
+
+def test_source_types_lists_each_type_and_its_settings(database: str, tmp_path: Path) -> None:
+    shown = trueup(tmp_path, "source", "types")
+
+    assert shown.returncode == 0
+    assert "connectwise: ConnectWise PSA (psa; quick sync reads only changes)" in shown.stdout
+    assert "  private_key (secret, required): The API member's private key." in shown.stdout
+    assert "pax8: Pax8 (vendor; quick sync reads everything)" in shown.stdout
 
 
 def test_source_add_refuses_what_it_cannot_use(database: str, tmp_path: Path) -> None:
