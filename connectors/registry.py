@@ -15,8 +15,8 @@ from typing import Literal
 import httpx
 import polars as pl
 
-from connectors.psa import connectwise
-from connectors.vendors import pax8
+from connectors.psa import autotask, connectwise, halopsa
+from connectors.vendors import dattosaas, partnercenter, pax8, sentinelone
 from errors import TrueUpError
 
 Side = Literal["psa", "vendor"]
@@ -179,6 +179,124 @@ def _pax8_read(
     return Pulled(usage=pull.usage(), records=records)
 
 
+# -- Autotask ------------------------------------------------------------------------------------
+
+
+def _autotask_test(values: Values, *, transport: httpx.BaseTransport | None = None) -> None:
+    settings = autotask.AutotaskSettings.from_values(values)
+    with autotask.connect(settings, transport=transport) as client:
+        autotask.check_connection(client)
+
+
+def _autotask_read(
+    values: Values,
+    *,
+    since: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Pulled:
+    settings = autotask.AutotaskSettings.from_values(values)
+    with autotask.connect(settings, transport=transport) as client:
+        pull = autotask.read_psa(client, since=since)
+    # No delta: a quick pull still holds every active line (contracts and services have no
+    # modified date, so they are read whole), and only the changed companies are read again.
+    # The lines are stored as a full snapshot; those of companies not read again carry no
+    # account name.
+    return Pulled(
+        lines=pull.lines,
+        catalog=pull.catalog,
+        cursor=pull.cursor,
+        warnings=pull.warnings,
+        records=pull.records.height,
+    )
+
+
+# -- HaloPSA -------------------------------------------------------------------------------------
+
+
+def _halopsa_test(values: Values, *, transport: httpx.BaseTransport | None = None) -> None:
+    settings = halopsa.HaloSettings.from_values(values)
+    with halopsa.connect(settings, transport=transport) as client:
+        halopsa.check_connection(client)
+
+
+def _halopsa_read(
+    values: Values,
+    *,
+    since: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Pulled:
+    # Halo has no changed-since filter: every pull is a full one.
+    settings = halopsa.HaloSettings.from_values(values)
+    with halopsa.connect(settings, transport=transport) as client:
+        pull = halopsa.read_psa(client, since=since)
+    return Pulled(
+        lines=pull.lines,
+        catalog=pull.catalog,
+        cursor=pull.cursor,
+        warnings=pull.warnings,
+        records=pull.records.height,
+    )
+
+
+# -- SentinelOne ---------------------------------------------------------------------------------
+
+
+def _sentinelone_test(values: Values, *, transport: httpx.BaseTransport | None = None) -> None:
+    settings = sentinelone.SentinelOneSettings.from_values(values)
+    sentinelone.check_connection(settings, transport=transport)
+
+
+def _sentinelone_read(
+    values: Values,
+    *,
+    since: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Pulled:
+    settings = sentinelone.SentinelOneSettings.from_values(values)
+    pull = sentinelone.read_sentinelone(settings, transport=transport)
+    return Pulled(usage=pull.usage(), records=pull.sites.height)
+
+
+# -- Datto SaaS Protection -----------------------------------------------------------------------
+
+
+def _dattosaas_test(values: Values, *, transport: httpx.BaseTransport | None = None) -> None:
+    settings = dattosaas.DattoSaasSettings.from_values(values)
+    dattosaas.check_connection(settings, transport=transport)
+
+
+def _dattosaas_read(
+    values: Values,
+    *,
+    since: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Pulled:
+    settings = dattosaas.DattoSaasSettings.from_values(values)
+    pull = dattosaas.read_dattosaas(settings, transport=transport)
+    return Pulled(usage=pull.usage(), records=pull.domains.height + pull.seats.height)
+
+
+# -- Microsoft Partner Center --------------------------------------------------------------------
+
+
+def _partnercenter_test(values: Values, *, transport: httpx.BaseTransport | None = None) -> None:
+    settings = partnercenter.PartnerCenterSettings.from_values(values)
+    partnercenter.check_connection(settings, transport=transport)
+
+
+def _partnercenter_read(
+    values: Values,
+    *,
+    since: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Pulled:
+    # Only usage is stored: Pulled has no place for the NCE commitments the pull also gives.
+    settings = partnercenter.PartnerCenterSettings.from_values(values)
+    pull = partnercenter.read_partnercenter(settings, transport=transport)
+    records = pull.customers.height + pull.subscriptions.height
+    return Pulled(usage=pull.usage(), records=records)
+
+
 TYPES: dict[str, SourceType] = {
     t.name: t
     for t in (
@@ -218,6 +336,140 @@ TYPES: dict[str, SourceType] = {
             ),
             test=_pax8_test,
             read=_pax8_read,
+            quick=False,
+        ),
+        SourceType(
+            name="autotask",
+            title="Autotask PSA",
+            side="psa",
+            fields=(
+                Field(
+                    "username",
+                    "The API-only user's login, e.g. api@example.com (Admin > Resources/Users, "
+                    "security level API User).",
+                ),
+                Field("secret", "The API user's secret (password).", secret=True),
+                Field(
+                    "integration_code",
+                    "The API tracking identifier shown on the API user's page.",
+                    secret=True,
+                ),
+                Field(
+                    "zone_url",
+                    "Your zone's REST address ending in /V1.0/; leave empty to find it from the "
+                    "username.",
+                    required=False,
+                ),
+                Field(
+                    "discovery_url",
+                    "Where TrueUp asks which zone the user is in.",
+                    default=autotask.DISCOVERY_URL,
+                ),
+            ),
+            test=_autotask_test,
+            read=_autotask_read,
+            quick=True,
+        ),
+        SourceType(
+            name="halopsa",
+            title="HaloPSA",
+            side="psa",
+            fields=(
+                Field(
+                    "base_url",
+                    "The resource server URL, ending in /api (Configuration > Integrations > "
+                    "HaloPSA API), e.g. https://acme.halopsa.com/api.",
+                ),
+                Field(
+                    "client_id",
+                    "The client id of an API application using Client ID and Secret (services), "
+                    "scope all.",
+                ),
+                Field("client_secret", "That application's client secret.", secret=True),
+                Field(
+                    "auth_url",
+                    "The token endpoint; leave empty for /auth/token beside the API.",
+                    required=False,
+                ),
+                Field("tenant", "Your tenant name: hosted Halo needs it.", required=False),
+            ),
+            test=_halopsa_test,
+            read=_halopsa_read,
+            quick=False,
+        ),
+        SourceType(
+            name="sentinelone",
+            title="SentinelOne",
+            side="vendor",
+            fields=(
+                Field(
+                    "console_url",
+                    "Your management console's address, e.g. https://usea1-acme.sentinelone.net.",
+                ),
+                Field(
+                    "api_token",
+                    "The API token of a service user with viewer rights (Settings > Users > "
+                    "Service Users).",
+                    secret=True,
+                ),
+                Field(
+                    "count",
+                    'What a site bills for: "active" (licences in use) or "allocated" '
+                    "(licences given to the site).",
+                    default="active",
+                ),
+            ),
+            test=_sentinelone_test,
+            read=_sentinelone_read,
+            quick=False,
+        ),
+        SourceType(
+            name="dattosaas",
+            title="Datto SaaS Protection",
+            side="vendor",
+            fields=(
+                Field(
+                    "public_key",
+                    "The API public key (Datto Partner Portal > Admin > Integrations > API Keys).",
+                ),
+                Field("secret_key", "The API secret key of the same pair.", secret=True),
+                Field("base_url", "The Datto API address.", default="https://api.datto.com/v1"),
+            ),
+            test=_dattosaas_test,
+            read=_dattosaas_read,
+            quick=False,
+        ),
+        SourceType(
+            name="partnercenter",
+            title="Microsoft Partner Center",
+            side="vendor",
+            fields=(
+                Field(
+                    "tenant_id", "Your partner tenant's id (a GUID or its .onmicrosoft.com domain)."
+                ),
+                Field(
+                    "app_id",
+                    "The web app's id (Partner Center > Account settings > App management).",
+                ),
+                Field("app_secret", "A key (secret) created for that app.", secret=True),
+                Field(
+                    "base_url",
+                    "The Partner Center API address.",
+                    default="https://api.partnercenter.microsoft.com/v1",
+                ),
+                Field(
+                    "authority",
+                    "Where TrueUp signs in (Microsoft Entra ID).",
+                    default="https://login.microsoftonline.com",
+                ),
+                Field(
+                    "scope",
+                    "The token's scope.",
+                    default="https://api.partnercenter.microsoft.com/.default",
+                ),
+            ),
+            test=_partnercenter_test,
+            read=_partnercenter_read,
             quick=False,
         ),
     )
