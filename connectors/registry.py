@@ -196,11 +196,10 @@ def _autotask_read(
 ) -> Pulled:
     settings = autotask.AutotaskSettings.from_values(values)
     with autotask.connect(settings, transport=transport) as client:
-        pull = autotask.read_psa(client, since=since)
-    # No delta: a quick pull still holds every active line (contracts and services have no
-    # modified date, so they are read whole), and only the changed companies are read again.
-    # The lines are stored as a full snapshot; those of companies not read again carry no
-    # account name.
+        # Always a full pull: contracts and services have no modified date, so a quick pull
+        # reads every line anyway, and only the companies it reads again would have a name:
+        # stored as a snapshot, the lines of the others would lose their account names.
+        pull = autotask.read_psa(client)
     return Pulled(
         lines=pull.lines,
         catalog=pull.catalog,
@@ -368,7 +367,7 @@ TYPES: dict[str, SourceType] = {
             ),
             test=_autotask_test,
             read=_autotask_read,
-            quick=True,
+            quick=False,
         ),
         SourceType(
             name="halopsa",

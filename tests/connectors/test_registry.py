@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from polars.testing import assert_frame_equal
 
 from connectors.registry import TYPES, source_type
 from errors import ConnectorError, ConnectorErrorKind
@@ -146,21 +147,23 @@ def test_refused_credentials_are_an_auth_error(case: Case, step: str) -> None:
     assert raised.value.kind is ConnectorErrorKind.AUTH
 
 
-def test_a_quick_autotask_sync_is_stored_as_every_line_not_merged() -> None:
-    # A quick pull re-reads only the changed companies but every contract line, so it is stored
-    # whole, not merged; lines of companies not re-read come without their account name.
+def test_an_autotask_sync_is_always_a_full_one_so_every_line_keeps_its_account_name() -> None:
+    # Its quick pull would read every contract line anyway, and name only the accounts of the
+    # companies changed since: stored whole, the other lines would lose their names.
     kind = source_type("autotask")
     case = CASES[0]
     full = kind.read(values(case), transport=httpx.MockTransport(autotask_now()))
-    quick = kind.read(
+    since = kind.read(
         values(case),
         since=datetime(2100, 1, 1, tzinfo=UTC),
         transport=httpx.MockTransport(autotask_now()),
     )
 
-    assert quick.delta is None
-    assert quick.lines is not None and full.lines is not None
-    assert quick.lines["line_id"].sort().to_list() == full.lines["line_id"].sort().to_list()
+    assert not kind.quick
+    assert since.delta is None
+    assert since.lines is not None and full.lines is not None
+    assert_frame_equal(since.lines, full.lines)
+    assert since.lines["account_name"].null_count() == 0
 
 
 SECRETS = {
