@@ -16,6 +16,7 @@ import httpx
 import polars as pl
 
 from connectors.psa import autotask, connectwise, halopsa
+from connectors.psa.pull import PsaPull
 from connectors.vendors import dattosaas, partnercenter, pax8, sentinelone
 from errors import TrueUpError
 
@@ -109,6 +110,18 @@ class SourceType:
         return [f.name for f in self.fields if f.needed and not given.get(f.name)]
 
 
+def _psa_pulled(pull: PsaPull, delta: Delta | None = None) -> Pulled:
+    """Give back what a PSA connector's pull gives the store: its lines and catalogue."""
+    return Pulled(
+        lines=pull.lines,
+        catalog=pull.catalog,
+        cursor=pull.cursor,
+        warnings=pull.warnings,
+        records=pull.records.height,
+        delta=delta,
+    )
+
+
 # -- ConnectWise ---------------------------------------------------------------------------------
 
 
@@ -150,14 +163,7 @@ def _connectwise_read(
             reread_accounts=frozenset(companies.get_column("external_id").to_list()),
             cancelled=pull.cancelled,
         )
-    return Pulled(
-        lines=pull.lines,
-        catalog=pull.catalog,
-        cursor=pull.cursor,
-        warnings=pull.warnings,
-        records=pull.records.height,
-        delta=delta,
-    )
+    return _psa_pulled(pull, delta)
 
 
 # -- Pax8 ----------------------------------------------------------------------------------------
@@ -200,13 +206,7 @@ def _autotask_read(
         # reads every line anyway, and only the companies it reads again would have a name:
         # stored as a snapshot, the lines of the others would lose their account names.
         pull = autotask.read_psa(client)
-    return Pulled(
-        lines=pull.lines,
-        catalog=pull.catalog,
-        cursor=pull.cursor,
-        warnings=pull.warnings,
-        records=pull.records.height,
-    )
+    return _psa_pulled(pull)
 
 
 # -- HaloPSA -------------------------------------------------------------------------------------
@@ -228,13 +228,7 @@ def _halopsa_read(
     settings = halopsa.HaloSettings.from_values(values)
     with halopsa.connect(settings, transport=transport) as client:
         pull = halopsa.read_psa(client, since=since)
-    return Pulled(
-        lines=pull.lines,
-        catalog=pull.catalog,
-        cursor=pull.cursor,
-        warnings=pull.warnings,
-        records=pull.records.height,
-    )
+    return _psa_pulled(pull)
 
 
 # -- SentinelOne ---------------------------------------------------------------------------------
