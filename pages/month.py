@@ -34,7 +34,7 @@ through_the_router()
 
 PAGES = {"sync": "pages/sync.py", "mapping": "pages/mapping.py", "cards": "pages/cards.py"}
 MILESTONE_ICONS = {
-    "past": ":material/check_circle:",
+    "past": ":material/history:",  # a date gone by, not a step done
     "today": ":material/today:",
     "next": ":material/arrow_circle_right:",
     "later": ":material/schedule:",
