@@ -3,11 +3,12 @@
 from connectors.http._auth import TokenAuth
 from connectors.http._client import ApiClient, body_mentions_timeout
 from connectors.http._pages import cursor_pages, link_pages, next_url_pages, page_numbers
-from connectors.http._retry import RetryPolicy
+from connectors.http._retry import RetryPolicy, Sleep
 
 __all__ = [
     "ApiClient",
     "RetryPolicy",
+    "Sleep",
     "TokenAuth",
     "body_mentions_timeout",
     "cursor_pages",

@@ -19,6 +19,7 @@ from connectors.http._retry import (
     MAYBE_ACTED_ON,
     NOT_ACTED_ON,
     RetryPolicy,
+    Sleep,
     retry_after,
 )
 from errors import ConnectorError, ConnectorErrorKind
@@ -78,7 +79,7 @@ class ApiClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         concurrency: int = 4,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Sleep = time.sleep,
         retry_500: Callable[[httpx.Response], bool] | None = None,
     ) -> None:
         self.name = name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -15,6 +16,10 @@ import httpx
 NOT_ACTED_ON = frozenset({429, 503})
 MAYBE_ACTED_ON = frozenset({502, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+Sleep = Callable[[float], None]
+"""How a client waits before a retry (tests hand in one that records the waits)."""
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ Assumptions taken from lines of API-NOTES marked [L] (low confidence), or from o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,7 +60,7 @@ import httpx
 import polars as pl
 
 from connectors.csv.parse import CYCLES
-from connectors.http import ApiClient, TokenAuth, page_numbers
+from connectors.http import ApiClient, Sleep, TokenAuth, page_numbers
 from connectors.psa.pull import Lines, PsaPull, next_cursor
 from connectors.records import (
     NumberReader,
@@ -90,7 +90,6 @@ SOURCE = Source(
     "Check that the base URL is Halo's resource server, ending in /api.",
     {"recurring invoice lines": "recurring invoice line"},
 )
-Sleep = Callable[[float], None]
 
 
 class _SignInRefused(ConnectorError):

@@ -24,7 +24,7 @@ are the same product: map them apart by account if they are billed differently).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import polars as pl
 
-from connectors.http import ApiClient, RetryPolicy
+from connectors.http import ApiClient, RetryPolicy, Sleep
 from connectors.records import (
     TIMESTAMP,
     FieldReader,
@@ -190,9 +190,6 @@ def usage_frame(domains: pl.DataFrame, seats: pl.DataFrame) -> pl.DataFrame:
 
 
 # ---- fetching ---------------------------------------------------------------------------------
-
-
-Sleep = Callable[[float], None]
 
 
 def read_dattosaas(

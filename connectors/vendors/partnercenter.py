@@ -42,7 +42,7 @@ import httpx
 import msal
 import polars as pl
 
-from connectors.http import ApiClient, RetryPolicy, TokenAuth
+from connectors.http import ApiClient, RetryPolicy, Sleep, TokenAuth
 from connectors.records import (
     TIMESTAMP,
     FieldReader,
@@ -289,8 +289,6 @@ def commitments_frame(subscriptions: pl.DataFrame) -> pl.DataFrame:
 
 # ---- fetching ---------------------------------------------------------------------------------
 
-
-Sleep = Callable[[float], None]
 FetchToken = Callable[[], tuple[str, float]]
 
 

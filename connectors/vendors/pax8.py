@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 import polars as pl
 
-from connectors.http import ApiClient, RetryPolicy, TokenAuth, page_numbers
+from connectors.http import ApiClient, RetryPolicy, Sleep, TokenAuth, page_numbers
 from connectors.records import (
     TIMESTAMP,
     FieldReader,
@@ -337,9 +337,6 @@ def diff_subscriptions(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFram
 
 
 # ---- fetching ---------------------------------------------------------------------------------
-
-
-Sleep = Callable[[float], None]
 
 
 def read_pax8(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 import polars as pl
 
-from connectors.http import ApiClient, RetryPolicy, cursor_pages
+from connectors.http import ApiClient, RetryPolicy, Sleep, cursor_pages
 from connectors.records import (
     TIMESTAMP,
     FieldReader,
@@ -196,9 +196,6 @@ def usage_frame(sites: pl.DataFrame, *, count: str = "active") -> pl.DataFrame:
 
 
 # ---- fetching ---------------------------------------------------------------------------------
-
-
-Sleep = Callable[[float], None]
 
 
 def read_sentinelone(
