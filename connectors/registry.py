@@ -18,6 +18,7 @@ import polars as pl
 from connectors.psa import autotask, connectwise, halopsa
 from connectors.psa.pull import PsaPull
 from connectors.vendors import dattosaas, partnercenter, pax8, sentinelone
+from connectors.writeback import ChangeResult, Mode
 from errors import TrueUpError
 
 Side = Literal["psa", "vendor"]
@@ -69,10 +70,14 @@ class Pulled:
     warnings: tuple[str, ...] = ()
     records: int = 0
     delta: Delta | None = None
+    commitments: pl.DataFrame | None = None
+    """Seats under commitment (vendor, account_id, product_id, commitment_end, quantity), from
+    vendors that sell terms (Microsoft NCE through Pax8 or Partner Center)."""
 
 
 Test = Callable[..., None]
 Read = Callable[..., Pulled]
+Apply = Callable[..., ChangeResult]
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,9 @@ class SourceType:
 
     `test(values, transport=None)` raises a ConnectorError whose kind says what is wrong;
     `read(values, since=None, transport=None)` gives back a Pulled. `quick` says whether the
-    API can filter on changes (else a quick sync is a full pull).
+    API can filter on changes (else a quick sync is a full pull). A PSA that takes changes back
+    has `apply(values, change, transport=None)` giving back a ChangeResult, and `write_mode`,
+    how it writes a change given its settings (connectors.writeback.Mode).
     """
 
     name: str
@@ -91,6 +98,8 @@ class SourceType:
     test: Test
     read: Read
     quick: bool
+    apply: Apply | None = None
+    write_mode: Callable[[Values], Mode] | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

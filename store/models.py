@@ -95,6 +95,13 @@ class SyncRun(Base):
     made_by: Mapped[str] = mapped_column(sa.String(200))
     pruned: Mapped[bool] = mapped_column(default=False)
     """Its rows were deleted by the retention rule; the run stays as history."""
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(sa.String(200))
+    """The process running it (a background sync), to tell a live run from a dead one."""
+    heartbeat_at: Mapped[datetime | None] = mapped_column(Instant())
+    """When the process running it last said it was alive."""
+    progress: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    """How far it got: pages and records read, and what it is reading."""
 
 
 class PsaLine(Base):
@@ -138,6 +145,21 @@ class UsageLine(Base):
     status: Mapped[str | None] = mapped_column(Text)
     account_domain: Mapped[str | None] = mapped_column(Text)
     account_external_id: Mapped[str | None] = mapped_column(Text)
+
+
+class CommitmentLine(Base):
+    """Seats a vendor cannot reduce before a date, of one usage snapshot: one row per vendor,
+    account, product and commitment end (Microsoft NCE through Pax8 or Partner Center)."""
+
+    __tablename__ = "commitment_lines"
+
+    sync_run_id: Mapped[int] = mapped_column(sa.ForeignKey("sync_runs.id"), primary_key=True)
+    row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    vendor: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(Text)
+    product_id: Mapped[str | None] = mapped_column(Text)
+    commitment_end: Mapped[date | None]
+    quantity: Mapped[Decimal | None] = mapped_column(Quantity())
 
 
 class CatalogLine(Base):
@@ -240,6 +262,47 @@ class Decision(Base):
     vendor: Mapped[str | None] = mapped_column(Text)
     account_name: Mapped[str | None] = mapped_column(Text)
     product_name: Mapped[str | None] = mapped_column(Text)
+
+
+class WriteBackEntry(Base):
+    """The write-back outbox: one row per approved change sent, or to send, to the PSA.
+
+    Its idempotency key is fixed by the approval, so a change goes out once however often
+    `apply` runs. `sent_at` is committed before the request leaves: a row sent but with no
+    result (the process died, or the answer never came) is `unknown`, and the next attempt
+    reads the PSA before writing again.
+    """
+
+    __tablename__ = "write_backs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(sa.ForeignKey("decisions.id"), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    source: Mapped[str] = mapped_column(sa.String(200))
+    """The PSA source it goes to."""
+    account_id: Mapped[str] = mapped_column(Text)
+    product_id: Mapped[str] = mapped_column(Text)
+    contract_id: Mapped[str | None] = mapped_column(Text)
+    line_id: Mapped[str | None] = mapped_column(Text)
+    """The PSA line to change; null for New Revenue (a line to add)."""
+    expected_quantity: Mapped[Decimal | None] = mapped_column(Quantity())
+    """The PSA quantity the approver saw: another one found before writing is a conflict."""
+    new_quantity: Mapped[Decimal] = mapped_column(Quantity())
+    effective_date: Mapped[date | None]
+    mode: Mapped[str] = mapped_column(sa.String(20))
+    """How it is written: "in_place" (held until its effective date) or "effective_dated"."""
+    state: Mapped[WriteBack] = mapped_column(closed(WriteBack, "write_back_state"), index=True)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    sent_at: Mapped[datetime | None] = mapped_column(Instant())
+    finished_at: Mapped[datetime | None] = mapped_column(Instant())
+    applied_quantity: Mapped[Decimal | None] = mapped_column(Quantity())
+    """The quantity read back after writing."""
+    new_line_id: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    request: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    response: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(Instant())
+    made_by: Mapped[str] = mapped_column(sa.String(200))
 
 
 class CardLock(Base):

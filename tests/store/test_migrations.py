@@ -26,6 +26,8 @@ TABLES = {
     "user_prefs",
     "month_closes",
     "month_figures",
+    "write_backs",
+    "commitment_lines",
 }
 
 
