@@ -18,7 +18,7 @@ import polars as pl
 from connectors.psa import autotask, connectwise, halopsa
 from connectors.psa.pull import PsaPull
 from connectors.vendors import dattosaas, partnercenter, pax8, sentinelone
-from connectors.writeback import ChangeResult, Mode
+from connectors.writeback import ChangeResult, Mode, QuantityChange
 from errors import TrueUpError
 
 Side = Literal["psa", "vendor"]
@@ -175,6 +175,17 @@ def _connectwise_read(
     return _psa_pulled(pull, delta)
 
 
+def _connectwise_apply(
+    values: Values, change: QuantityChange, *, transport: httpx.BaseTransport | None = None
+) -> ChangeResult:
+    with connectwise.connect(_connectwise_settings(values), transport=transport) as client:
+        return connectwise.apply_change(client, change)
+
+
+def _connectwise_write_mode(values: Values) -> Mode:
+    return connectwise.write_mode(values.get("write_mode"))
+
+
 # -- Pax8 ----------------------------------------------------------------------------------------
 
 
@@ -316,10 +327,19 @@ TYPES: dict[str, SourceType] = {
                 Field("public_key", "The API member's public key.", secret=True),
                 Field("private_key", "The API member's private key.", secret=True),
                 Field("client_id", "The client id registered with ConnectWise.", secret=True),
+                Field(
+                    "write_mode",
+                    'How approved changes are written: "in_place" (the addition\'s quantity is '
+                    'edited, on or after the effective date) or "effective_dated" (the addition '
+                    "is cancelled the day before and a new one added from the effective date).",
+                    default="in_place",
+                ),
             ),
             test=_connectwise_test,
             read=_connectwise_read,
             quick=True,
+            apply=_connectwise_apply,
+            write_mode=_connectwise_write_mode,
         ),
         SourceType(
             name="pax8",

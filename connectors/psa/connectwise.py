@@ -42,6 +42,18 @@ Assumptions taken from lines of API-NOTES marked [L] (low confidence), or from o
 5. (not in API-NOTES) `agreementStatus="Active"` works in `conditions`; the client filters again.
 6. (not in API-NOTES) billing cycle names are English words like "Monthly", "Quarterly",
    "Semi-Annual", "Annual".
+
+Write-back (`apply_change`, API-NOTES 1 and 9), setting `write_mode` in_place (default) or
+effective_dated. Assumptions beyond the notes:
+
+7. (not in API-NOTES) JSON Patch `replace` works on `cancelledDate` as on `quantity`, and dates
+   are written as `YYYY-MM-DDT00:00:00Z`.
+8. (not in API-NOTES) `POST /finance/agreements/{id}/additions` takes `product{id}`,
+   `quantity`, `billCustomer`, `effectiveDate`, `unitPrice`, `unitCost`, `description`, and
+   answers with the new addition and its `id`; New Revenue finds the catalogue item's `id` by
+   `conditions=identifier="..."` (the read side keeps the identifier as the product id).
+9. (not in API-NOTES) the additions of one agreement fit in one page of 1000 when looking for
+   an addition a change added already.
 """
 
 from __future__ import annotations
@@ -53,6 +65,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -67,6 +80,7 @@ from connectors.records import (
     Source,
     count,
     day,
+    exact,
     flag,
     frame,
     text,
@@ -74,8 +88,9 @@ from connectors.records import (
     utc,
 )
 from connectors.records import records_frame as _records_frame
+from connectors.writeback import ChangeResult, Mode, QuantityChange, Status
 from engine.schema import CATALOG, PSA_LINES
-from errors import ConnectorError, ConnectorErrorKind
+from errors import ConnectorError, ConnectorErrorKind, TrueUpError
 
 NAME = "ConnectWise"
 PAGE_SIZE = 1000
@@ -397,3 +412,321 @@ def _explained() -> Iterator[None]:
             "that the client id is one registered with ConnectWise.",
             kind=ConnectorErrorKind.AUTH,
         ) from error
+
+
+# -- writing back: one approved change (API-NOTES 1 "PATCH an addition's quantity", 9) ---------
+
+WRITE_MODES: tuple[Mode, ...] = ("in_place", "effective_dated")
+
+
+def write_mode(value: str | None) -> Mode:
+    """Give back the write mode a source's `write_mode` setting names (default in place)."""
+    chosen = (value or "in_place").strip().lower().replace("-", "_")
+    for mode in WRITE_MODES:
+        if chosen == mode:
+            return mode
+    raise TrueUpError(
+        f'write_mode "{value}" is not one TrueUp knows: use in_place (edit the addition\'s '
+        "quantity) or effective_dated (end the addition and add a new one from the date)"
+    )
+
+
+def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
+    """Give back what came of writing one approved change to ConnectWise.
+
+    Reads first, always: an addition already at the new quantity (or a new addition already
+    added) is `noop`, one at another quantity than the approver saw is `conflict`, and nothing
+    is written. In place, the quantity is patched; effective-dated, the addition is cancelled
+    the day before the effective date and a new one added from it. Each write is read back.
+    A write refused by ConnectWise (HTTP 4xx) is `rejected`; a write whose answer never came
+    raises a ConnectorError with `outcome_unknown`, and the next attempt starts by reading.
+    """
+    steps = _Steps(client, change)
+    try:
+        if change.line_id is None:
+            return _add_line(steps, change)
+        if change.mode == "effective_dated":
+            return _replace_line(steps, change)
+        return _edit_line(steps, change)
+    except ConnectorError as error:
+        if error.outcome_unknown or error.kind is not ConnectorErrorKind.REJECTED:
+            raise
+        return steps.result("rejected", message=str(error))
+
+
+class _Steps:
+    """The requests of one change, kept for the audit log (method, path, body; no headers)."""
+
+    def __init__(self, client: ApiClient, change: QuantityChange) -> None:
+        self.client = client
+        self.change = change
+        self.sent: list[dict[str, Any]] = []
+        self.answers: list[dict[str, Any]] = []
+
+    def read(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        body = self.client.get_json(path, params)
+        self.answers.append({"method": "GET", "path": path, "body": body})
+        return body
+
+    def write(self, method: str, path: str, body: Any) -> Any:
+        self.sent.append({"method": method, "path": path, "body": body})
+        response = self.client.send(method, path, json=body)
+        answer = self.client.parse_json(response) if response.content else None
+        self.answers.append(
+            {"method": method, "path": path, "status": response.status_code, "body": answer}
+        )
+        return answer
+
+    def addition(self, agreement: str, line: str) -> Record:
+        found = self.read(f"finance/agreements/{agreement}/additions/{line}")
+        if not isinstance(found, dict) or found.get("quantity") is None:
+            raise SOURCE.error("agreement additions", f"addition {line} came back without quantity")
+        return found
+
+    def result(self, status: Status, **values: Any) -> ChangeResult:
+        request = {"idempotency_key": self.change.idempotency_key, "writes": self.sent}
+        return ChangeResult(status, request=request, response={"answers": self.answers}, **values)
+
+
+def _edit_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
+    agreement, line = str(change.contract_id), str(change.line_id)
+    path = f"finance/agreements/{agreement}/additions/{line}"
+    try:
+        found = _quantity(steps.addition(agreement, line))
+    except ConnectorError as error:
+        if error.kind is not ConnectorErrorKind.NOT_FOUND:
+            raise
+        return _gone(steps, agreement, line)
+    early = _compare(steps, found, change, line)
+    if early is not None:
+        return early
+    steps.write("PATCH", path, [{"op": "replace", "path": "quantity", "value": _json(change)}])
+    back = _quantity(steps.addition(agreement, line))
+    if back != change.new_quantity:
+        return steps.result(
+            "failed",
+            applied_quantity=back,
+            message=f"{NAME} shows {back} on addition {line} after TrueUp wrote "
+            f"{change.new_quantity}: check the addition in {NAME}",
+        )
+    return steps.result("applied", applied_quantity=back)
+
+
+def _replace_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
+    agreement, line = str(change.contract_id), str(change.line_id)
+    path = f"finance/agreements/{agreement}/additions/{line}"
+    end = change.effective_date - timedelta(days=1)
+    try:
+        old = steps.addition(agreement, line)
+    except ConnectorError as error:
+        if error.kind is not ConnectorErrorKind.NOT_FOUND:
+            raise
+        return _gone(steps, agreement, line)
+    product = _identifier(old)
+    cut = day(old.get("cancelledDate"))
+    ours = cut == end  # cancelled by an earlier attempt of this change
+    added = _added(steps, agreement, product, change, besides=line)
+    if ours and (change.new_quantity == 0 or added is not None):
+        return steps.result(
+            "noop",
+            applied_quantity=change.new_quantity,
+            new_line_id=_id(added),
+            message=f"{NAME} already shows addition {line} ended on {end}"
+            + (f" and addition {_id(added)} from {change.effective_date}" if added else ""),
+        )
+    if not ours:
+        if cut is not None:
+            return steps.result(
+                "conflict",
+                message=f"addition {line} is already cancelled from {cut} in {NAME}; nothing "
+                "was written. Sync, and decide the card again",
+            )
+        early = _compare(steps, _quantity(old), change, line)
+        if early is not None:
+            return early
+    elif change.dry_run:
+        return steps.result("noop", message="dry run: would add the new addition")
+    if not ours:
+        value = f"{end.isoformat()}T00:00:00Z"
+        steps.write("PATCH", path, [{"op": "replace", "path": "cancelledDate", "value": value}])
+    new_id: str | None = None
+    if change.new_quantity > 0:
+        body = {
+            key: old[key]
+            for key in ("product", "description", "unitPrice", "unitCost", "taxableFlag")
+            if old.get(key) is not None
+        }
+        body |= {
+            "billCustomer": old.get("billCustomer") or "Billable",
+            "effectiveDate": f"{change.effective_date.isoformat()}T00:00:00Z",
+            "quantity": _json(change),
+        }
+        posted = steps.write("POST", f"finance/agreements/{agreement}/additions", body)
+        new_id = _id(posted)
+    ended = day(steps.addition(agreement, line).get("cancelledDate"))
+    back = _quantity(steps.addition(agreement, new_id)) if new_id else Decimal(0)
+    if ended != end or back != change.new_quantity:
+        return steps.result(
+            "failed",
+            applied_quantity=back,
+            new_line_id=new_id,
+            message=f"{NAME} shows addition {line} ending {ended or 'never'} and "
+            f"{back} from {change.effective_date} after TrueUp wrote them: check the "
+            f"agreement in {NAME}",
+        )
+    return steps.result("applied", applied_quantity=back, new_line_id=new_id)
+
+
+def _add_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
+    """New Revenue: add an addition of the product to the agreement, unless one is there."""
+    if change.contract_id is None:
+        return steps.result(
+            "rejected",
+            message="New Revenue with no agreement to add it to: approve it again "
+            "with an agreement",
+        )
+    agreement = str(change.contract_id)
+    added = _added(steps, agreement, change.product_id, change)
+    if added is not None:
+        return steps.result(
+            "noop",
+            applied_quantity=change.new_quantity,
+            new_line_id=_id(added),
+            message=f"{NAME} already has addition {_id(added)} of {change.new_quantity} "
+            f"{change.product_id} from {change.effective_date}",
+        )
+    path = f"finance/agreements/{agreement}/additions"
+    others = [
+        a
+        for a in SOURCE.records(steps.read(path, {"pageSize": PAGE_SIZE}), "agreement additions")
+        if _identifier(a) == change.product_id and _billing(a, change.effective_date)
+    ]
+    if others:
+        first = others[0]
+        return steps.result(
+            "conflict",
+            applied_quantity=_quantity(first),
+            message=f"agreement {agreement} already has addition {first['id']} of "
+            f"{change.product_id} ({_quantity(first)}): it was added since the last sync. "
+            "Nothing was written; sync, and decide the card again",
+        )
+    if change.dry_run:
+        return steps.result("noop", message=f"dry run: would add {change.new_quantity}")
+    condition = f'identifier="{change.product_id}"'
+    items = [
+        i
+        for i in SOURCE.records(
+            steps.read("procurement/catalog", {"conditions": condition}), "catalogue items"
+        )
+        if i.get("identifier") == change.product_id
+    ]
+    if not items:
+        return steps.result(
+            "rejected",
+            message=f"{change.product_id} is not in the {NAME} catalogue: add the product to "
+            "the catalogue, then apply again",
+        )
+    item = items[0]
+    recurring = item.get("recurringFlag") is True
+    price, cost = ("recurringRevenue", "recurringCost") if recurring else ("price", "cost")
+    body = {
+        "product": {"id": item["id"], "identifier": change.product_id},
+        "description": item.get("description"),
+        "unitPrice": item.get(price),
+        "unitCost": item.get(cost),
+        "billCustomer": "Billable",
+        "effectiveDate": f"{change.effective_date.isoformat()}T00:00:00Z",
+        "quantity": _json(change),
+    }
+    new_id = _id(steps.write("POST", path, {k: v for k, v in body.items() if v is not None}))
+    if new_id is None:
+        raise SOURCE.error("agreement additions", "a new addition came back without an id")
+    back = _quantity(steps.addition(agreement, new_id))
+    if back != change.new_quantity:
+        return steps.result(
+            "failed",
+            applied_quantity=back,
+            new_line_id=new_id,
+            message=f"{NAME} shows {back} on new addition {new_id} after TrueUp wrote "
+            f"{change.new_quantity}: check it in {NAME}",
+        )
+    return steps.result("applied", applied_quantity=back, new_line_id=new_id)
+
+
+def _compare(
+    steps: _Steps, found: Decimal, change: QuantityChange, line: str
+) -> ChangeResult | None:
+    """Give back the result that ends a change before writing (noop, conflict, a dry run)."""
+    if found == change.new_quantity:
+        return steps.result("noop", applied_quantity=found, message=f"{NAME} already shows {found}")
+    if change.expected_quantity is None or found != change.expected_quantity:
+        return steps.result(
+            "conflict",
+            applied_quantity=found,
+            message=f"{NAME} shows {found} on addition {line}, not the "
+            f"{change.expected_quantity} the approver saw: nothing was written. Sync, and "
+            "decide the card again",
+        )
+    if change.dry_run:
+        return steps.result(
+            "noop",
+            applied_quantity=found,
+            message=f"dry run: {NAME} shows {found}; would write {change.new_quantity}",
+        )
+    return None
+
+
+def _added(
+    steps: _Steps, agreement: str, product: str | None, change: QuantityChange, besides: str = ""
+) -> Record | None:
+    """Give back the addition this change adds, if it is on the agreement already: the same
+    product, from the effective date, at the new quantity, not cancelled."""
+    path = f"finance/agreements/{agreement}/additions"
+    found = SOURCE.records(steps.read(path, {"pageSize": PAGE_SIZE}), "agreement additions")
+    for addition in found:
+        if (
+            str(addition["id"]) != besides
+            and _identifier(addition) == product
+            and day(addition.get("effectiveDate")) == change.effective_date
+            and addition.get("cancelledDate") is None
+            and _quantity(addition) == change.new_quantity
+        ):
+            return addition
+    return None
+
+
+def _gone(steps: _Steps, agreement: str, line: str) -> ChangeResult:
+    return steps.result(
+        "conflict",
+        message=f"addition {line} is no longer on agreement {agreement} in {NAME}: nothing "
+        "was written. Sync, and decide the card again",
+    )
+
+
+def _billing(addition: Record, on: date) -> bool:
+    cut = day(addition.get("cancelledDate"))
+    return cut is None or cut >= on
+
+
+def _quantity(addition: Record) -> Decimal:
+    number = exact(addition.get("quantity"))
+    if number is None:
+        what = f"addition {addition.get('id')} has quantity {addition.get('quantity')!r}"
+        raise SOURCE.error("agreement additions", what)
+    return number
+
+
+def _identifier(addition: Record) -> str | None:
+    product = addition.get("product")
+    found = product.get("identifier") if isinstance(product, Mapping) else None
+    return str(found) if found else None
+
+
+def _id(record: Any) -> str | None:
+    return str(record["id"]) if isinstance(record, Mapping) and "id" in record else None
+
+
+def _json(change: QuantityChange) -> int | float:
+    """Give back the new quantity as a JSON number: whole numbers as integers."""
+    quantity = change.new_quantity
+    return int(quantity) if quantity == quantity.to_integral_value() else float(quantity)

@@ -3,12 +3,19 @@
 Basic auth as `company+public:private` and a `clientId` header, or 401; `page`/`pageSize`
 paging ordered by id; `conditions` with `lastUpdated>[...]` and `agreementStatus="Active"`.
 Mounted under `/v4_6_release/apis/3.0`.
+
+Write-back: `GET` and `PATCH` (a JSON Patch of `quantity` or `cancelledDate`) of one addition,
+`POST` of a new one. `writes` counts the writes per addition id; `hang_on_write = N` makes the
+Nth write hang after it has been applied (as if the answer were lost), setting `hanging` and
+waiting for `release`, so that a test can kill the process that sent it.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import threading
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +58,11 @@ class FakeConnectWise:
             self._item(2, "M365-E3", "Microsoft 365 E3", 36),
             self._item(3, "LABOR", "Onsite labour", 150),
         ]
+        self.writes: Counter[int] = Counter()
+        self.hang_on_write: int | None = None
+        self.hanging = threading.Event()
+        self.release = threading.Event()
+        self._lock = threading.Lock()
 
     @staticmethod
     def _agreement(ident: int, name: str, company: int, company_name: str) -> dict[str, Any]:
@@ -94,7 +106,15 @@ class FakeConnectWise:
             for record in found:
                 if record["id"] == addition:
                     record["quantity"] = quantity
-                    record["_info"] = _info(datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                    record["_info"] = _info(_stamp())
+
+    def addition(self, ident: int) -> dict[str, Any] | None:
+        """Give back the addition of that id, on whichever agreement it is."""
+        for found in self.additions.values():
+            for record in found:
+                if record["id"] == ident:
+                    return record
+        return None
 
     def handle(self, request: Request) -> tuple[int, Any]:
         self.requests.append(f"{request.method} {request.path}?{request.query}")
@@ -105,6 +125,12 @@ class FakeConnectWise:
         if not request.path.startswith(ROOT):
             return 404, {"code": "NotFound", "message": "no such route"}
         path = request.path.removeprefix(ROOT)
+        if match := re.fullmatch(r"finance/agreements/(\d+)/additions/(\d+)", path):
+            return self._one(request, int(match.group(1)), int(match.group(2)))
+        if request.method == "POST":
+            if match := re.fullmatch(r"finance/agreements/(\d+)/additions", path):
+                return self._add(request, int(match.group(1)))
+            return 404, {"code": "NotFound", "message": "no such route"}
         if path == "company/companies":
             records = self.companies
         elif path == "finance/agreements":
@@ -119,6 +145,51 @@ class FakeConnectWise:
         number = int(request.query.get("page", 1)) - 1
         size = min(int(request.query.get("pageSize", 25)), 1000)
         return 200, page(sorted(chosen, key=lambda r: r["id"]), number, size)
+
+    def _one(self, request: Request, agreement: int, ident: int) -> tuple[int, Any]:
+        record = next((a for a in self.additions.get(agreement, []) if a["id"] == ident), None)
+        if record is None:
+            return 404, {"code": "NotFound", "message": f"addition {ident} not found"}
+        if request.method == "GET":
+            return 200, record
+        if request.method != "PATCH":
+            return 405, {"code": "MethodNotAllowed", "message": request.method}
+        operations = request.json()
+        if not isinstance(operations, list):
+            return 400, {"code": "InvalidObject", "message": "a patch is a list of operations"}
+        with self._lock:
+            for operation in operations:
+                if operation.get("op") != "replace" or operation.get("path") not in (
+                    "quantity",
+                    "cancelledDate",
+                ):
+                    return 400, {"code": "InvalidObject", "message": f"cannot {operation}"}
+                record[operation["path"]] = operation["value"]
+            record["_info"] = _info(_stamp())
+            self.writes[ident] += 1
+        self._maybe_hang()
+        return 200, record
+
+    def _add(self, request: Request, agreement: int) -> tuple[int, Any]:
+        body = request.json()
+        if not isinstance(body, dict) or "quantity" not in body or "product" not in body:
+            return 400, {"code": "InvalidObject", "message": "an addition needs product, quantity"}
+        with self._lock:
+            ident = 1 + max(a["id"] for found in self.additions.values() for a in found)
+            record = {**body, "id": ident, "agreementId": agreement, "_info": _info(_stamp())}
+            self.additions.setdefault(agreement, []).append(record)
+            self.writes[ident] += 1
+        self._maybe_hang()
+        return 201, record
+
+    def _maybe_hang(self) -> None:
+        if self.hang_on_write is not None and self.hang_on_write == self.writes.total():
+            self.hanging.set()
+            self.release.wait()
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _matching(records: list[dict[str, Any]], conditions: str) -> list[dict[str, Any]]:
