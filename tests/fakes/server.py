@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,10 +34,18 @@ class FakeApi(Protocol):
 
 
 @contextmanager
-def serving(api: FakeApi) -> Iterator[str]:
-    """Serve `api` on a free port of 127.0.0.1 while in the block; give back its root URL."""
+def serving(api: FakeApi, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve `api` on a free port of 127.0.0.1 while in the block; give back its root URL.
+
+    With `tls` (a server context holding a certificate) it serves HTTPS: for clients, such as
+    msal, that refuse anything else."""
 
     class Handler(BaseHTTPRequestHandler):
+        # Keep connections open between requests, as a real API does: a client's connection
+        # pool is then measured, not a TCP handshake per request.
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else each answer's body waits on a delayed ACK
+
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             request = Request(
@@ -56,10 +65,12 @@ def serving(api: FakeApi) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
