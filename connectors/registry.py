@@ -229,6 +229,14 @@ def _autotask_read(
     return _psa_pulled(pull)
 
 
+def _autotask_apply(
+    values: Values, change: QuantityChange, *, transport: httpx.BaseTransport | None = None
+) -> ChangeResult:
+    settings = autotask.AutotaskSettings.from_values(values)
+    with autotask.connect(settings, transport=transport) as client:
+        return autotask.apply_change(client, change)
+
+
 # -- HaloPSA -------------------------------------------------------------------------------------
 
 
@@ -249,6 +257,14 @@ def _halopsa_read(
     with halopsa.connect(settings, transport=transport) as client:
         pull = halopsa.read_psa(client, since=since)
     return _psa_pulled(pull)
+
+
+def _halopsa_apply(
+    values: Values, change: QuantityChange, *, transport: httpx.BaseTransport | None = None
+) -> ChangeResult:
+    settings = halopsa.HaloSettings.from_values(values)
+    with halopsa.connect(settings, transport=transport) as client:
+        return halopsa.apply_change(client, change)
 
 
 # -- SentinelOne ---------------------------------------------------------------------------------
@@ -391,6 +407,8 @@ TYPES: dict[str, SourceType] = {
             test=_autotask_test,
             read=_autotask_read,
             quick=False,
+            apply=_autotask_apply,
+            write_mode=lambda values: autotask.WRITE_MODE,
         ),
         SourceType(
             name="halopsa",
@@ -418,6 +436,8 @@ TYPES: dict[str, SourceType] = {
             test=_halopsa_test,
             read=_halopsa_read,
             quick=False,
+            apply=_halopsa_apply,
+            write_mode=lambda values: halopsa.WRITE_MODE,
         ),
         SourceType(
             name="sentinelone",

@@ -49,6 +49,32 @@ Assumptions taken from lines of API-NOTES marked [L] (low confidence), or from o
    credentials; the next `connect` discovers the zone anew.
 9. (API-NOTES 2) Autotask answers some permission errors with HTTP 500: they are reported as
    Autotask's fault, with its message, and not retried.
+
+The write side (`apply_change`, API-NOTES 2 "Quantity write-back", 9) changes a contract
+service's units with a ContractServiceAdjustment: `POST ContractServiceAdjustments` with the
+contract, contract service, service, `effectiveDate` (midnight UTC) and `unitChange`, the signed
+whole number of units to add. An adjustment carries its own date, so it is sent at once
+(`WRITE_MODE`). Adjustments are create-only and cannot be read back, and sending one twice adds
+twice: the guard is the read before it. The units of the period holding the effective date are
+read first (already the new quantity: `noop`; neither that nor what the approver saw:
+`conflict`), and read again afterwards to verify. An attempt whose outcome was unknown (a timeout
+after the POST) is retried by reading first, and finds the change made.
+
+New Revenue (a service not yet on the contract) is rejected with a message saying to add it in
+Autotask: creating a contract service is a second create-only write, and what units and period a
+new service starts with is not in the notes, so a half-done attempt could be neither guarded nor
+verified. Once added in Autotask and synced, the card is an ordinary change of units.
+
+More assumptions, for the write side:
+
+10. [L] (API-NOTES 2: "Current quantity of a contract service = units of the row where
+    startDate <= today <= endDate") The units a change is checked against and verified by are
+    those of the ContractServiceUnits row holding the effective date.
+11. (not in API-NOTES) An adjustment changes the units from its effective date on, so the row
+    holding that date shows the new units once it is made; Autotask's reply to the POST is kept
+    for the audit log whatever its shape (`{"itemId": ...}` is expected).
+12. (not in API-NOTES) A change Autotask refuses (HTTP 4xx: a date outside the contract, no
+    permission to adjust) is `rejected` with Autotask's message; nothing was written.
 """
 
 from __future__ import annotations
@@ -60,6 +86,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -74,6 +101,7 @@ from connectors.records import (
     Source,
     count,
     day,
+    exact,
     frame,
     kind,
     missing_settings,
@@ -83,6 +111,7 @@ from connectors.records import (
     utc,
 )
 from connectors.records import records_frame as _records_frame
+from connectors.writeback import ChangeResult, Mode, QuantityChange
 from engine.schema import CATALOG, PSA_LINES
 from errors import ConnectorError, ConnectorErrorKind
 
@@ -98,6 +127,9 @@ ACTIVE = 1
 
 PERIOD_MONTHS: dict[Any, int] = {1: 1, 2: 3, 3: 6, 4: 12, "m": 1, "q": 3, "s": 6, "y": 12}
 """A service's `periodType` as months (assumption 5 of the module docstring)."""
+
+WRITE_MODE: Mode = "effective_dated"
+"""How Autotask takes a change: an adjustment carrying its own effective date, sent at once."""
 
 EVERY: list[dict[str, Any]] = [{"op": "gte", "field": "id", "value": 0}]
 """The filter of a full pull: Autotask wants one."""
@@ -488,3 +520,140 @@ def _explained() -> Iterator[None]:
             "them in the source's settings and under Admin > Resources/Users in Autotask.",
             kind=ConnectorErrorKind.AUTH,
         ) from error
+
+
+# -- writing: a contract service's units changed by an adjustment -------------------------------
+
+
+def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
+    """Give back what came of changing a contract service's units from the change's effective
+    date: read them, compare, send an adjustment for the difference, read them back.
+
+    Raises ConnectorError when Autotask cannot be read, or when the outcome of the POST is
+    unknown (`outcome_unknown`: the next attempt reads before sending again).
+    """
+    if change.line_id is None:
+        return ChangeResult(
+            "rejected",
+            message=(
+                f"TrueUp does not add services to Autotask contracts: add service "
+                f"{change.product_id} to contract {change.contract_id} in Autotask (Contracts > "
+                f"Services > New) with {change.new_quantity} units from "
+                f"{change.effective_date.isoformat()}, then sync."
+            ),
+        )
+    with _explained():
+        found = units_at(client, change.line_id, change.effective_date)
+    if found is None:
+        return ChangeResult(
+            "rejected",
+            message=(
+                f"Autotask has no units for contract service {change.line_id} on "
+                f"{change.effective_date.isoformat()}: the contract may end before then or the "
+                "service may have been removed. Sync, and check the contract in Autotask."
+            ),
+        )
+    current = _units(found)
+    checked = _compared(change, current, "contract service", "units")
+    if checked is not None:
+        return checked
+    delta = change.new_quantity - current
+    if delta != delta.to_integral_value():
+        return ChangeResult(
+            "rejected",
+            applied_quantity=current,
+            message=(
+                f"Autotask changes units in whole numbers: {current} to {change.new_quantity} "
+                f"is a change of {delta}. Approve a whole number of units."
+            ),
+        )
+    body = {
+        "contractID": _number(change.contract_id or found.get("contractID")),
+        "contractServiceID": _number(change.line_id),
+        "serviceID": _number(found.get("serviceID") or change.product_id),
+        "effectiveDate": f"{change.effective_date.isoformat()}T00:00:00Z",
+        "unitChange": int(delta),
+    }
+    request = {"method": "POST", "path": "ContractServiceAdjustments", "body": body}
+    if change.dry_run:
+        return ChangeResult(
+            "applied",
+            applied_quantity=current,
+            request=request,
+            message=f"dry run: nothing sent; {current} units would become {change.new_quantity}",
+        )
+    with _explained():
+        try:
+            response = client.send("POST", "ContractServiceAdjustments", json=body)
+        except ConnectorError as error:
+            if error.kind is not ConnectorErrorKind.REJECTED:
+                raise
+            return ChangeResult("rejected", request=request, message=str(error))
+        answer = _reply(response)
+        after = units_at(client, change.line_id, change.effective_date)
+    applied = _units(after) if after is not None else None
+    if applied != change.new_quantity:
+        return ChangeResult(
+            "failed",
+            applied_quantity=applied,
+            request=request,
+            response=answer,
+            message=(
+                f"Autotask took the adjustment but contract service {change.line_id} shows "
+                f"{applied} units on {change.effective_date.isoformat()}, not "
+                f"{change.new_quantity}. Check the contract in Autotask before trying again."
+            ),
+        )
+    return ChangeResult("applied", applied_quantity=applied, request=request, response=answer)
+
+
+def units_at(client: ApiClient, line_id: str, when: date) -> Record | None:
+    """Give back the ContractServiceUnits row of contract service `line_id` whose period holds
+    `when`, or None when there is none."""
+    filters = [{"op": "eq", "field": "contractServiceID", "value": _number(line_id)}]
+    rows = query(client, "ContractServiceUnits", "contract service units", filters + units_on(when))
+    return current_units(rows, today=when).get(str(line_id))
+
+
+def _compared(
+    change: QuantityChange, current: Decimal, what: str, unit: str
+) -> ChangeResult | None:
+    """Give back `noop` or `conflict` when the units found say not to write; else None."""
+    if current == change.new_quantity:
+        return ChangeResult("noop", applied_quantity=current)
+    if change.expected_quantity is not None and current != change.expected_quantity:
+        return ChangeResult(
+            "conflict",
+            applied_quantity=current,
+            message=(
+                f"Autotask's {what} {change.line_id} has {current} {unit} on "
+                f"{change.effective_date.isoformat()}, not the {change.expected_quantity} seen "
+                "when the change was approved. Sync and look at the card again."
+            ),
+        )
+    return None
+
+
+def _units(row: Record) -> Decimal:
+    """Give back a units row's `units`, exactly as Autotask sent it."""
+    units = exact(row.get("units"))
+    if units is None:
+        which = SOURCE.which("contract service units", row)
+        raise SOURCE.error(
+            "contract service units", f"{which} has units {row.get('units')!r}, not a number"
+        )
+    return units
+
+
+def _number(value: Any) -> Any:
+    """Give back an id as Autotask's JSON has it: an integer when it is one."""
+    text_value = str(value)
+    return int(text_value) if text_value.lstrip("-").isdigit() else value
+
+
+def _reply(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        answer = response.json()
+    except ValueError:
+        return {"text": response.text[:500]} if response.text else None
+    return answer if isinstance(answer, dict) else {"reply": answer}

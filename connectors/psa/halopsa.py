@@ -44,6 +44,31 @@ Assumptions taken from lines of API-NOTES marked [L] (low confidence), or from o
 6. (not in API-NOTES) The largest page Halo serves is not documented; 100 is asked for.
 7. (not in API-NOTES) The auth server is the base URL's host at `/auth/token` unless `auth_url`
    is set (Halo shows both under Configuration > Integrations > HaloPSA API).
+
+The write side (`apply_change`, API-NOTES 3 "Write-back", 9) edits a recurring invoice line's
+`qty_order` in place with `POST /api/RecurringInvoice/updatelines`. An edit in place has no date
+of its own, so the outbox holds it until its effective date has come (`WRITE_MODE`). The
+recurring invoice is read first, with its lines: a line Halo prices from users or assets is
+refused (Halo works that quantity out itself); a line already at the new quantity is `noop`; one
+at neither that nor what the approver saw is `conflict`. The invoice is read again after the
+write to verify. Setting a quantity is idempotent, so an attempt whose outcome was unknown can
+simply read and, finding it done, stop.
+
+New Revenue (no line yet) adds one with `POST /api/RecurringInvoice/Lines`, guarded against
+adding twice: the invoice is read first, and an active line for the item already there is the
+change made (`noop`, when it has the new quantity) or a `conflict` (another quantity).
+
+More assumptions, for the write side:
+
+8. [L] (API-NOTES 3: "[V for shape of args, L for exact body]") the update body is
+   `[{"id": line, "ihid": invoice, "qty_order": N}]`, ids and quantity as JSON numbers.
+9. [L] The invoice re-read before and after a write is `GET /api/RecurringInvoice/{id}?
+   includedetails=true` (assumption 1).
+10. (not in API-NOTES) A line is added with `[{"ihid": invoice, "_itemid": item, "qty_order":
+    N}]`; Halo fills in the item's description and price. Halo's reply is kept for the audit log
+    whatever its shape.
+11. (not in API-NOTES) A change Halo refuses (HTTP 4xx) is `rejected` with Halo's message;
+    nothing was written.
 """
 
 from __future__ import annotations
@@ -54,6 +79,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -67,6 +93,7 @@ from connectors.records import (
     Record,
     Source,
     count,
+    exact,
     flag,
     frame,
     kind,
@@ -76,12 +103,15 @@ from connectors.records import (
     timestamp,
 )
 from connectors.records import records_frame as _records_frame
+from connectors.writeback import ChangeResult, Mode, QuantityChange
 from engine.schema import CATALOG, PSA_LINES
 from errors import ConnectorError, ConnectorErrorKind
 
 NAME = "HaloPSA"
 PAGE_SIZE = 100
 CONCURRENCY = 4
+WRITE_MODE: Mode = "in_place"
+"""How Halo takes a change: the line's quantity edited in place, sent once its date has come."""
 PERIODS = {**CYCLES, "sixmonthly": 6, "everysixmonths": 6, "everythreemonths": 3}
 """Halo's period names as months, on top of those a CSV's billing cycle accepts."""
 
@@ -448,3 +478,213 @@ def _explained() -> Iterator[None]:
             "under Configuration > Integrations > HaloPSA API.",
             kind=ConnectorErrorKind.AUTH,
         ) from error
+
+
+# -- writing: a recurring invoice line's quantity -----------------------------------------------
+
+
+def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
+    """Give back what came of setting a recurring invoice line's quantity (or adding a line for
+    New Revenue): read the invoice, compare, write, read it back.
+
+    Raises ConnectorError when Halo cannot be read, or when the outcome of the write is unknown
+    (`outcome_unknown`: the next attempt reads before writing again).
+    """
+    if change.contract_id is None:
+        return ChangeResult(
+            "rejected",
+            message=(
+                f"TrueUp does not know which recurring invoice of client {change.account_id} "
+                "should bill this: add the line in Halo, then sync."
+            ),
+        )
+    header = change.contract_id
+    with _explained():
+        if change.line_id is None:
+            return _add_line(client, change, header)
+        line = find_line(read_invoice(client, header), line_id=change.line_id)
+        if line is None:
+            return ChangeResult(
+                "conflict",
+                message=(
+                    f"Halo's recurring invoice {header} no longer has an active line "
+                    f"{change.line_id}. Sync and look at the card again."
+                ),
+            )
+        if line.get("calculate_price_from_users") or line.get("calculate_price_from_assets"):
+            return ChangeResult(
+                "rejected",
+                applied_quantity=_quantity(line),
+                message=(
+                    f"Halo works this quantity out from users/assets (line {change.line_id} of "
+                    f"recurring invoice {header}): change the users or assets in Halo, or turn "
+                    "that off on the line."
+                ),
+            )
+        current = _quantity(line)
+        checked = _compared(change, current, f"line {change.line_id}")
+        if checked is not None:
+            return checked
+        body = [
+            {
+                "id": _number(change.line_id),
+                "ihid": _number(header),
+                "qty_order": _wire(change.new_quantity),
+            }
+        ]
+        request = {"method": "POST", "path": "RecurringInvoice/updatelines", "body": body}
+        if change.dry_run:
+            return _dry(current, change, request)
+        try:
+            answer = _reply(client.send("POST", "RecurringInvoice/updatelines", json=body))
+        except ConnectorError as error:
+            if error.kind is not ConnectorErrorKind.REJECTED:
+                raise
+            return ChangeResult("rejected", request=request, message=str(error))
+        after = find_line(read_invoice(client, header), line_id=change.line_id)
+    return _verified(change, after, request, answer, header)
+
+
+def read_invoice(client: ApiClient, header: str) -> Record:
+    """Give back recurring invoice `header` with its lines."""
+    found = client.get_json(f"RecurringInvoice/{header}", params={"includedetails": "true"})
+    if not isinstance(found, dict) or not isinstance(found.get("lines"), list):
+        raise SOURCE.error(
+            "recurring invoices",
+            f"recurring invoice {header} came without its lines (got {kind(found)})",
+        )
+    return found
+
+
+def find_line(
+    invoice: Record, *, line_id: str | None = None, item: str | None = None
+) -> Record | None:
+    """Give back the invoice's active line with that id (or for that item), or None."""
+    for line in SOURCE.records(invoice.get("lines"), "recurring invoice lines"):
+        if line.get("isinactive") is True:
+            continue
+        if line_id is not None and str(line.get("id")) == str(line_id):
+            return line
+        if item is not None and str(line.get("_itemid")) == str(item):
+            return line
+    return None
+
+
+def _add_line(client: ApiClient, change: QuantityChange, header: str) -> ChangeResult:
+    """Add a line for the change's item, unless the invoice already has one."""
+    line = find_line(read_invoice(client, header), item=change.product_id)
+    if line is not None:
+        current = _quantity(line)
+        if current == change.new_quantity:
+            return ChangeResult("noop", applied_quantity=current, new_line_id=str(line["id"]))
+        return ChangeResult(
+            "conflict",
+            applied_quantity=current,
+            message=(
+                f"Halo's recurring invoice {header} already has a line for item "
+                f"{change.product_id} (line {line['id']}, quantity {current}). Sync and look "
+                "at the card again."
+            ),
+        )
+    body = [
+        {
+            "ihid": _number(header),
+            "_itemid": _number(change.product_id),
+            "qty_order": _wire(change.new_quantity),
+        }
+    ]
+    request = {"method": "POST", "path": "RecurringInvoice/Lines", "body": body}
+    if change.dry_run:
+        return _dry(Decimal(0), change, request)
+    try:
+        answer = _reply(client.send("POST", "RecurringInvoice/Lines", json=body))
+    except ConnectorError as error:
+        if error.kind is not ConnectorErrorKind.REJECTED:
+            raise
+        return ChangeResult("rejected", request=request, message=str(error))
+    after = find_line(read_invoice(client, header), item=change.product_id)
+    return _verified(change, after, request, answer, header)
+
+
+def _reply(response: httpx.Response) -> dict[str, Any] | None:
+    """Give back Halo's reply to a write, for the audit log."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return {"text": response.text[:500]} if response.text else None
+    return answer if isinstance(answer, dict) else {"reply": answer}
+
+
+def _verified(
+    change: QuantityChange,
+    line: Record | None,
+    request: dict[str, Any],
+    answer: dict[str, Any] | None,
+    header: str,
+) -> ChangeResult:
+    applied = _quantity(line) if line is not None else None
+    new_line = str(line["id"]) if line is not None and change.line_id is None else None
+    if applied != change.new_quantity:
+        shown = "no such line" if line is None else f"quantity {applied}"
+        return ChangeResult(
+            "failed",
+            applied_quantity=applied,
+            new_line_id=new_line,
+            request=request,
+            response=answer,
+            message=(
+                f"Halo took the write but recurring invoice {header} shows {shown}, not "
+                f"{change.new_quantity}. Check the invoice in Halo before trying again."
+            ),
+        )
+    return ChangeResult(
+        "applied", applied_quantity=applied, new_line_id=new_line, request=request, response=answer
+    )
+
+
+def _compared(change: QuantityChange, current: Decimal, what: str) -> ChangeResult | None:
+    if current == change.new_quantity:
+        return ChangeResult("noop", applied_quantity=current)
+    if change.expected_quantity is not None and current != change.expected_quantity:
+        return ChangeResult(
+            "conflict",
+            applied_quantity=current,
+            message=(
+                f"Halo's {what} of recurring invoice {change.contract_id} has quantity "
+                f"{current}, not the {change.expected_quantity} seen when the change was "
+                "approved. Sync and look at the card again."
+            ),
+        )
+    return None
+
+
+def _dry(current: Decimal, change: QuantityChange, request: dict[str, Any]) -> ChangeResult:
+    return ChangeResult(
+        "applied",
+        applied_quantity=current,
+        request=request,
+        message=f"dry run: nothing sent; quantity {current} would become {change.new_quantity}",
+    )
+
+
+def _quantity(line: Record) -> Decimal:
+    quantity = exact(line.get("qty_order"))
+    if quantity is None:
+        raise SOURCE.error(
+            "recurring invoice lines",
+            f"{SOURCE.which('recurring invoice lines', line)} has qty_order "
+            f"{line.get('qty_order')!r}, not a number",
+        )
+    return quantity
+
+
+def _number(value: Any) -> Any:
+    """Give back an id as Halo's JSON has it: an integer when it is one."""
+    shown = str(value)
+    return int(shown) if shown.lstrip("-").isdigit() else value
+
+
+def _wire(quantity: Decimal) -> int | float:
+    """Give back a quantity as a JSON number: whole numbers exactly; Halo keeps qty_order as a
+    floating-point number, so a fraction goes as one."""
+    return int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
