@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import settings
+from pages.sources import api_sources
 from pages.workspace import through_the_router, workspace, workspace_url
 from store import reset_demo, shown_url
 from store.audit import current_user
@@ -33,6 +34,8 @@ with st.form("workspace-settings"):
             st.success("Saved. Older snapshots are pruned after the next sync.")
         else:
             st.info("Nothing changed.")
+
+api_sources(opened)
 
 st.subheader("This install")
 st.caption(

@@ -1,0 +1,350 @@
+"""Settings > API sources: the sources TrueUp syncs itself, added, changed, tested, removed.
+
+Not a page: Settings shows it (app.py registers its pages by hand). Secrets are typed into
+password inputs, stored encrypted by store.sources, and never shown again, not even their length:
+a source lists only the names of the secrets it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import streamlit as st
+
+from connectors.registry import TYPES, SourceType
+from errors import ConnectorError, ConnectorErrorKind, TrueUpError
+from pages.workspace import show_error
+from store import Store
+from store import credentials as creds
+from store.audit import current_user
+from store.sources import (
+    SourceDetails,
+    add_source,
+    remove_source,
+    source_details,
+    values_to_test,
+)
+from store.types import SourceKind, now
+
+WHAT_IS_WRONG: dict[ConnectorErrorKind, tuple[str, str]] = {
+    ConnectorErrorKind.AUTH: (
+        "Bad credentials",
+        "The source refused the keys: check each one (or make new ones) and type them again.",
+    ),
+    ConnectorErrorKind.PERMISSION: (
+        "No permission",
+        "The credentials work, but the API user may not read this: give it read rights to "
+        "companies, agreements or subscriptions, and test again.",
+    ),
+    ConnectorErrorKind.NOT_FOUND: (
+        "Wrong site or address",
+        "Nothing answers at that address: check the address (site, region, company) in the "
+        "settings.",
+    ),
+    ConnectorErrorKind.RATE_LIMITED: (
+        "Rate-limited",
+        "The source asks TrueUp to slow down: try again in a few minutes.",
+    ),
+    ConnectorErrorKind.UNREACHABLE: (
+        "Unreachable",
+        "TrueUp could not reach the source: check the address, and that this server's network "
+        "(DNS, proxy, firewall) lets it through.",
+    ),
+    ConnectorErrorKind.SERVER: (
+        "The source is failing",
+        "It answered with a server error: try again later; if it lasts, ask its support.",
+    ),
+    ConnectorErrorKind.SCHEMA: (
+        "Not the API TrueUp expects",
+        "Something answered, but not as this API does: check the address is the API's, not the "
+        "web site's.",
+    ),
+    ConnectorErrorKind.REJECTED: (
+        "The source refused the request",
+        "Check the settings against the help text of each, and test again.",
+    ),
+}
+"""A ConnectorError's kind as Test connection says it: what is wrong, and what to do."""
+
+ADDRESSES = ("base_url", "zone_url", "console_url", "discovery_url")
+"""The settings that say where a source is, in the order Test connection names them."""
+
+
+def label(name: str) -> str:
+    """Give back a setting's name as a form labels it: `base_url` is `Base URL`."""
+    words = [{"url": "URL", "id": "ID", "api": "API"}.get(w, w) for w in name.split("_")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+
+
+def test_connection(kind: SourceType, values: Mapping[str, str]) -> None:
+    """Sign in to the source with `values` and say plainly whether that worked, and if not why."""
+    secrets = [v for k, v in values.items() if k in kind.secrets]
+    try:
+        with st.spinner(f"Connecting to {kind.title}…"):
+            kind.test(values)
+    except ConnectorError as error:
+        what, then = WHAT_IS_WRONG[error.kind]
+        detail = creds.redact(str(error), secrets)
+        st.error(f"**{what}.** {then}\n\n{detail}", icon=":material/cloud_off:")
+        return
+    where = next((values[a] for a in ADDRESSES if values.get(a)), None)
+    reached = f" at {where}" if where else ""
+    st.success(
+        f"**Connection OK**: signed in to {kind.title}{reached} and read a first record.",
+        icon=":material/cloud_done:",
+    )
+
+
+def sources_table(details: list[SourceDetails]) -> list[dict[str, str]]:
+    """Give back one row per source: type, side, settings that are not secret, secret names."""
+    rows = []
+    for source in details:
+        api = TYPES.get(source.type)
+        if source.unreadable:
+            secrets = f"stored, unreadable: {source.unreadable}"
+        else:
+            stored = [f"{label(n)} (encrypted)" for n in source.secrets]
+            in_file = [f"{label(n)} (secrets.toml)" for n in source.file_secrets]
+            secrets = ", ".join(stored + in_file)
+        rows.append(
+            {
+                "source": source.name,
+                "side": "PSA" if source.kind is SourceKind.PSA else "Vendor",
+                "type": api.title if api else "CSV upload",
+                "distributor": source.distributor or "",
+                "settings": ", ".join(f"{label(k)}: {v}" for k, v in source.settings.items()),
+                "secrets": secrets,
+            }
+        )
+    return rows
+
+
+def flash(text: str) -> None:
+    """Say `text` after the rerun that shows the sources as they now are."""
+    st.session_state["sources_flash"] = text
+    st.session_state["sources_round"] = st.session_state.get("sources_round", 0) + 1
+    st.rerun()
+
+
+def setting_inputs(
+    kind: SourceType, key: str, stored: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Give back the values typed for each of `kind`'s settings (a form's inputs).
+
+    Settings show their stored value or default; secrets are password inputs, always blank:
+    for a saved source, blank keeps the stored one.
+    """
+    values = {}
+    for field in kind.fields:
+        help_text = field.help
+        if field.secret:
+            placeholder = "stored: leave blank to keep" if stored is not None else None
+            typed = st.text_input(
+                label(field.name) + (" *" if field.needed else ""),
+                type="password",
+                help=help_text + " Stored encrypted, never shown again.",
+                placeholder=placeholder,
+                key=f"{key}-{field.name}",
+            )
+        else:
+            current = (stored or {}).get(field.name) or field.default or ""
+            if field.default is not None:
+                help_text += f" Default: {field.default}."
+            typed = st.text_input(
+                label(field.name) + (" *" if field.needed else ""),
+                value=current,
+                help=help_text,
+                key=f"{key}-{field.name}",
+            )
+        values[field.name] = typed.strip()
+    return values
+
+
+def missing_message(kind: SourceType, values: Mapping[str, str]) -> str | None:
+    """Give back what to fill in when `values` lack a setting the source needs."""
+    missing = kind.missing(values)
+    if not missing:
+        return None
+    named = ", ".join(label(n) for n in missing)
+    return (
+        f"A {kind.title} source needs **{named}**: fill {'them' if len(missing) > 1 else 'it'} in."
+    )
+
+
+def no_key_warning(name: str) -> None:
+    """Say how to give TrueUp a secret key, when it has none to store credentials with."""
+    st.warning(
+        "**TrueUp has no secret key, so it cannot store credentials.** Make one with "
+        f"`trueup source key` and set it as `{creds.KEY_ENV}` in the server's environment "
+        f"(then restart the app), or as `secret_key` under `[trueup]` in `{creds.SECRETS_FILE}`. "
+        f"Or leave the secrets blank here and put them in `{creds.SECRETS_FILE}` yourself, "
+        f"under `[sources.{name or 'NAME'}]`. Test connection works either way.",
+        icon=":material/key_off:",
+    )
+
+
+def add_form(opened: Store, details: list[SourceDetails]) -> None:
+    """The form that adds an API source of a chosen type."""
+    titles = {
+        t.name: f"{t.title} ({'PSA' if t.side == 'psa' else 'vendor'})" for t in TYPES.values()
+    }
+    chosen = st.selectbox(
+        "Type", list(TYPES), format_func=titles.__getitem__, key="source-new-type"
+    )
+    kind = TYPES[chosen]
+    psa = next((d for d in details if d.kind is SourceKind.PSA), None)
+    if kind.side == "psa" and psa is not None and psa.type != "csv":
+        st.info(
+            f'The PSA is already the source "{psa.name}" (there is one per install): change it '
+            "above, or remove it first.",
+            icon=":material/info:",
+        )
+        return
+    suggested = chosen
+    if kind.side == "psa" and psa is not None:
+        suggested = psa.name
+        st.info(
+            f'The PSA "{psa.name}" syncs from CSV uploads now: saved under its name, it syncs '
+            f"from {kind.title} instead, and its snapshots so far stay.",
+            icon=":material/info:",
+        )
+    key = f"source-new-{chosen}-{st.session_state.get('sources_round', 0)}"
+    with st.form(key):
+        name = st.text_input(
+            "Name *",
+            value=suggested,
+            help="How TrueUp names this source: in the Sync page, "
+            "the CLI (`trueup sync --source NAME`) and secrets.toml.",
+            key=f"{key}-name",
+        ).strip()
+        distributor = None
+        if kind.side == "vendor":
+            distributor = st.text_input(
+                "Distributor",
+                value="Pax8" if chosen == "pax8" else "",
+                help="Who you buy this vendor's licences through, if not from the vendor itself.",
+                key=f"{key}-distributor",
+            )
+        values = setting_inputs(kind, key)
+        save, test = st.columns(2)
+        saved = save.form_submit_button("Add source", icon=":material/add:", type="primary")
+        tested = test.form_submit_button("Test connection", icon=":material/network_check:")
+    if not (saved or tested):
+        return
+    if not name:
+        st.error("The source needs a **Name**: fill it in.", icon=":material/error:")
+        return
+    try:
+        with opened.session() as session:
+            full = values_to_test(session, name, chosen, values)
+            problem = missing_message(kind, full)
+            if problem:
+                st.error(problem, icon=":material/error:")
+                return
+            if tested:
+                test_connection(kind, full)
+                return
+            add_source(
+                session, name, chosen, values, user=current_user(), at=now(),
+                distributor=distributor,
+            )  # fmt: skip
+    except TrueUpError as error:
+        show_error(error)
+        return
+    flash(f'Source "{name}" added ({kind.title}). Test it, then sync it on the Sync page.')
+
+
+def edit_form(opened: Store, source: SourceDetails) -> None:
+    """The form that changes a saved API source, tests it, or removes it."""
+    kind = TYPES[source.type]
+    key = f"source-edit-{source.name}-{st.session_state.get('sources_round', 0)}"
+    with st.form(key):
+        distributor = None
+        if kind.side == "vendor":
+            distributor = st.text_input(
+                "Distributor", value=source.distributor or "", key=f"{key}-distributor"
+            )
+        values = setting_inputs(kind, key, source.settings)
+        save, test, remove = st.columns(3)
+        saved = save.form_submit_button("Save changes", icon=":material/save:", type="primary")
+        tested = test.form_submit_button("Test connection", icon=":material/network_check:")
+        removed = remove.form_submit_button("Remove…", icon=":material/delete:")
+    if removed:
+        st.session_state[f"source-remove-{source.name}"] = True
+    if st.session_state.get(f"source-remove-{source.name}"):
+        remove_step(opened, source)
+    if not (saved or tested):
+        return
+    # A setting emptied is one to clear; a secret left blank is one to keep.
+    cleared = [
+        f.name
+        for f in kind.fields
+        if not f.secret and source.settings.get(f.name) and not values[f.name]
+    ]
+    try:
+        with opened.session() as session:
+            full = values_to_test(session, source.name, source.type, values, cleared=cleared)
+            problem = missing_message(kind, full)
+            if problem:
+                st.error(problem, icon=":material/error:")
+                return
+            if tested:
+                test_connection(kind, full)
+                return
+            add_source(
+                session, source.name, source.type, values, user=current_user(), at=now(),
+                distributor=distributor, cleared=cleared,
+            )  # fmt: skip
+    except TrueUpError as error:
+        show_error(error)
+        return
+    flash(f'Source "{source.name}" saved.')
+
+
+def remove_step(opened: Store, source: SourceDetails) -> None:
+    """Ask before removing a source, saying what stays."""
+    if source.synced:
+        what = (
+            f'Its settings and stored secrets are deleted; its syncs stay, and "{source.name}" '
+            "becomes a CSV source you can upload files to."
+        )
+    else:
+        what = "It has never synced: it is deleted with its settings and stored secrets."
+    st.warning(f"**Remove {source.name}?** {what}", icon=":material/delete:")
+    sure, cancel = st.columns(2)
+    if sure.button("Remove it", key=f"source-remove-yes-{source.name}", type="primary"):
+        with opened.session() as session:
+            remove_source(session, source.name, user=current_user(), at=now())
+        st.session_state.pop(f"source-remove-{source.name}", None)
+        flash(f'Source "{source.name}" removed.')
+    if cancel.button("Keep it", key=f"source-remove-no-{source.name}"):
+        st.session_state.pop(f"source-remove-{source.name}", None)
+        st.rerun()
+
+
+def api_sources(opened: Store) -> None:
+    """Show the sources, a form to change each API source, and one to add another."""
+    st.subheader("Sources")
+    st.caption(
+        "The PSA and the vendors TrueUp reads. An API source syncs itself (Sync page, or "
+        "`trueup sync`); its secrets are stored encrypted and never shown again."
+    )
+    done = st.session_state.pop("sources_flash", None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
+    has_key = creds.secret_key() is not None
+    with opened.session() as session:
+        details = source_details(session)
+    if details:
+        st.dataframe(sources_table(details), hide_index=True, width="stretch")
+    else:
+        st.info("No sources yet: add the PSA and the vendors below.", icon=":material/info:")
+    for source in details:
+        if source.type == "csv":
+            continue
+        with st.expander(f"Change {source.name} ({TYPES[source.type].title})"):
+            edit_form(opened, source)
+    st.markdown("**Add an API source**")
+    if not has_key:
+        no_key_warning("")
+    add_form(opened, details)
