@@ -1,0 +1,135 @@
+"""HaloPSA end to end through the real console script, against the fake Halo on 127.0.0.1,
+on both databases: add and test the source, sync, import vendor usage and maps so there are
+cards, see a change made in Halo move its card on the next sync, then approve and apply."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from store import open_store
+from store.credentials import new_key
+from store.models import AuditEntry, Source, SyncRun
+from tests.conftest import run_trueup
+from tests.fakes.halopsa import FakeHalo
+from tests.fakes.server import serving
+
+SECRETS = ("halo-s3cret",)
+USAGE = """vendor,account_id,account_name,product_id,product_name,quantity
+pax8,c-acme,Acme Dental,p-bp,Microsoft 365 Business Premium,12
+pax8,c-birch,Birch Law,p-bp,Microsoft 365 Business Premium,5
+pax8,c-birch-llp,Birch Law LLP,p-e3,Microsoft 365 E3,4
+"""
+ACCOUNT_MAP = "vendor,vendor_account_id,psa_account_id,excluded,reason\npax8,c-birch-llp,2,,\n"
+PRODUCT_MAP = "vendor,vendor_product_id,psa_product_id,excluded,reason\npax8,p-e3,502,,\n"
+
+
+@pytest.fixture
+def database(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the `trueup` processes at this test's empty database, with a secret key."""
+    monkeypatch.setenv("DATABASE_URL", store_url)
+    monkeypatch.setenv("TRUEUP_USER", "ann")
+    monkeypatch.setenv("TRUEUP_SECRET_KEY", new_key())
+    return store_url
+
+
+@pytest.fixture
+def halo() -> Iterator[tuple[FakeHalo, str]]:
+    fake = FakeHalo(client_id="halo-client", secret="halo-s3cret")
+    with serving(fake) as url:
+        yield fake, url
+
+
+OUTPUTS: list[str] = []
+
+
+def trueup(tmp_path: Path, *args: str) -> Any:
+    # In an empty folder: no .streamlit/secrets.toml but the test's own.
+    result = run_trueup(*args, cwd=tmp_path)
+    OUTPUTS.append(result.stdout + result.stderr)
+    return result
+
+
+def ok(tmp_path: Path, *args: str) -> str:
+    """Give back what a command that must succeed printed."""
+    result = trueup(tmp_path, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return str(result.stdout)
+
+
+def cards(tmp_path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    rows = csv.DictReader(io.StringIO(ok(tmp_path, "cards", "--all")))
+    return {(r["account_name"], r["product_name"]): r for r in rows}
+
+
+def stored_text(url: str) -> str:
+    """Give back every source, sync run and audit entry in the database, as text."""
+    store = open_store(url)
+    try:
+        with store.engine.connect() as connection:
+            rows = [
+                row
+                for table in (Source, SyncRun, AuditEntry)
+                for row in connection.execute(sa.select(table.__table__))
+            ]
+    finally:
+        store.dispose()
+    return "\n".join(map(str, rows))
+
+
+def synced_with_cards(tmp_path: Path, url: str) -> None:
+    """Add the Halo source, sync it in full, and import vendor usage and maps."""
+    added = ok(
+        tmp_path,
+        "source", "add", "psa", "--type", "halopsa",
+        "--set", f"base_url={url}/api",
+        "--set", "client_id=halo-client",
+        "--set", "client_secret=halo-s3cret",
+    )  # fmt: skip
+    assert 'source "psa" added (halopsa)' in added
+    assert "secrets stored encrypted: client_secret" in added
+    assert ok(tmp_path, "source", "test", "psa").startswith("psa: connection ok (HaloPSA)")
+    full = ok(tmp_path, "sync", "--full")
+    assert "psa: ok, full sync, 3 lines, 3 catalogue products" in full
+    (tmp_path / "usage.csv").write_text(USAGE)
+    (tmp_path / "accounts.csv").write_text(ACCOUNT_MAP)
+    (tmp_path / "products.csv").write_text(PRODUCT_MAP)
+    ok(tmp_path, "import", str(tmp_path / "usage.csv"), "--kind", "usage", "--source", "pax8")
+    ok(tmp_path, "maps", "import", str(tmp_path / "accounts.csv"))
+    ok(tmp_path, "maps", "import", str(tmp_path / "products.csv"))
+
+
+def test_a_sync_brings_halo_lines_and_a_change_there_moves_the_card(
+    database: str, tmp_path: Path, halo: tuple[FakeHalo, str]
+) -> None:
+    fake, url = halo
+    OUTPUTS.clear()
+    synced_with_cards(tmp_path, url)
+
+    before = cards(tmp_path)
+    acme = before[("Acme Dental", "Microsoft 365 Business Premium")]
+    assert (acme["psa_quantity"], acme["vendor_quantity"], acme["change"]) == ("10", "12", "2")
+    assert (acme["contract_id"], acme["line_id"]) == ("10", "1000")
+    assert before[("Birch Law", "Microsoft 365 Business Premium")]["card_type"] == "unchanged"
+    e3 = before[("Birch Law", "Microsoft 365 E3")]
+    assert (e3["card_type"], e3["vendor_quantity"]) == ("new_revenue", "4")
+    pages = [r for r in fake.requests if r == "GET /api/Client"]
+    assert len(pages) >= 3, "the clients came in several pages"
+
+    fake.set_quantity(1000, 11)
+    again = ok(tmp_path, "sync")
+
+    assert "psa: ok" in again and "3 lines" in again
+    moved = cards(tmp_path)[("Acme Dental", "Microsoft 365 Business Premium")]
+    assert (moved["psa_quantity"], moved["change"]) == ("11", "1")
+    text = stored_text(database)
+    for secret in SECRETS:
+        assert secret not in text, "a secret is in the database in clear text"
+        assert not [out for out in OUTPUTS if secret in out], "a secret was shown"
+    assert fake.writes == [], "a sync writes nothing"
