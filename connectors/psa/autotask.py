@@ -538,7 +538,7 @@ def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
             message=(
                 f"TrueUp does not add services to Autotask contracts: add service "
                 f"{change.product_id} to contract {change.contract_id} in Autotask (Contracts > "
-                f"Services > New) with {change.new_quantity} units from "
+                f"Services > New) with {_shown(change.new_quantity)} units from "
                 f"{change.effective_date.isoformat()}, then sync."
             ),
         )
@@ -563,8 +563,9 @@ def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
             "rejected",
             applied_quantity=current,
             message=(
-                f"Autotask changes units in whole numbers: {current} to {change.new_quantity} "
-                f"is a change of {delta}. Approve a whole number of units."
+                f"Autotask changes units in whole numbers: {_shown(current)} to "
+                f"{_shown(change.new_quantity)} is a change of {_shown(delta)}. Approve a whole "
+                "number of units."
             ),
         )
     body = {
@@ -580,7 +581,10 @@ def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
             "applied",
             applied_quantity=current,
             request=request,
-            message=f"dry run: nothing sent; {current} units would become {change.new_quantity}",
+            message=(
+                f"dry run: nothing sent; {_shown(current)} units would become "
+                f"{_shown(change.new_quantity)}"
+            ),
         )
     with _explained():
         try:
@@ -600,8 +604,9 @@ def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
             response=answer,
             message=(
                 f"Autotask took the adjustment but contract service {change.line_id} shows "
-                f"{applied} units on {change.effective_date.isoformat()}, not "
-                f"{change.new_quantity}. Check the contract in Autotask before trying again."
+                f"{_shown(applied)} units on {change.effective_date.isoformat()}, not "
+                f"{_shown(change.new_quantity)}. Check the contract in Autotask before trying "
+                "again."
             ),
         )
     return ChangeResult("applied", applied_quantity=applied, request=request, response=answer)
@@ -626,9 +631,10 @@ def _compared(
             "conflict",
             applied_quantity=current,
             message=(
-                f"Autotask's {what} {change.line_id} has {current} {unit} on "
-                f"{change.effective_date.isoformat()}, not the {change.expected_quantity} seen "
-                "when the change was approved. Sync and look at the card again."
+                f"Autotask's {what} {change.line_id} has {_shown(current)} {unit} on "
+                f"{change.effective_date.isoformat()}, not the "
+                f"{_shown(change.expected_quantity)} seen when the change was approved. Sync and "
+                "look at the card again."
             ),
         )
     return None
@@ -657,3 +663,8 @@ def _reply(response: httpx.Response) -> dict[str, Any] | None:
     except ValueError:
         return {"text": response.text[:500]} if response.text else None
     return answer if isinstance(answer, dict) else {"reply": answer}
+
+
+def _shown(quantity: Decimal | None) -> str:
+    """Give back a quantity as people write it: 12, not 12.0000."""
+    return "none" if quantity is None else f"{quantity.normalize():f}"

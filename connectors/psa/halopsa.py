@@ -582,8 +582,8 @@ def _add_line(client: ApiClient, change: QuantityChange, header: str) -> ChangeR
             applied_quantity=current,
             message=(
                 f"Halo's recurring invoice {header} already has a line for item "
-                f"{change.product_id} (line {line['id']}, quantity {current}). Sync and look "
-                "at the card again."
+                f"{change.product_id} (line {line['id']}, quantity {_shown(current)}). Sync "
+                "and look at the card again."
             ),
         )
     body = [
@@ -625,7 +625,7 @@ def _verified(
     applied = _quantity(line) if line is not None else None
     new_line = str(line["id"]) if line is not None and change.line_id is None else None
     if applied != change.new_quantity:
-        shown = "no such line" if line is None else f"quantity {applied}"
+        shown = "no such line" if line is None else f"quantity {_shown(applied)}"
         return ChangeResult(
             "failed",
             applied_quantity=applied,
@@ -634,7 +634,7 @@ def _verified(
             response=answer,
             message=(
                 f"Halo took the write but recurring invoice {header} shows {shown}, not "
-                f"{change.new_quantity}. Check the invoice in Halo before trying again."
+                f"{_shown(change.new_quantity)}. Check the invoice in Halo before trying again."
             ),
         )
     return ChangeResult(
@@ -651,8 +651,8 @@ def _compared(change: QuantityChange, current: Decimal, what: str) -> ChangeResu
             applied_quantity=current,
             message=(
                 f"Halo's {what} of recurring invoice {change.contract_id} has quantity "
-                f"{current}, not the {change.expected_quantity} seen when the change was "
-                "approved. Sync and look at the card again."
+                f"{_shown(current)}, not the {_shown(change.expected_quantity)} seen when the "
+                "change was approved. Sync and look at the card again."
             ),
         )
     return None
@@ -663,7 +663,10 @@ def _dry(current: Decimal, change: QuantityChange, request: dict[str, Any]) -> C
         "applied",
         applied_quantity=current,
         request=request,
-        message=f"dry run: nothing sent; quantity {current} would become {change.new_quantity}",
+        message=(
+            f"dry run: nothing sent; quantity {_shown(current)} would become "
+            f"{_shown(change.new_quantity)}"
+        ),
     )
 
 
@@ -688,3 +691,8 @@ def _wire(quantity: Decimal) -> int | float:
     """Give back a quantity as a JSON number: whole numbers exactly; Halo keeps qty_order as a
     floating-point number, so a fraction goes as one."""
     return int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
+
+
+def _shown(quantity: Decimal | None) -> str:
+    """Give back a quantity as people write it: 12, not 12.0000."""
+    return "none" if quantity is None else f"{quantity.normalize():f}"
