@@ -1028,11 +1028,21 @@ def sync_command(
         str | None, typer.Option(help="Only this source (default: every API source).")
     ] = None,
 ) -> None:
-    """Sync the API sources into new snapshots; exit 1 if any failed (for cron)."""
+    """Sync the API sources into new snapshots; exit 1 if any failed (for cron).
+
+    One sync per source at a time: a source syncing already (from the Sync page, or an
+    earlier cron run) fails with a message saying so. Runs left `running` by a sync that was
+    killed are marked failed first.
+    """
+    from store.running import reap
     from store.sources import api_sources
     from store.sync import sync_source
 
     store = _store()
+    for run_id in reap(store):
+        typer.echo(
+            f"sync run {run_id} was left running by a sync that stopped: marked failed", err=True
+        )
     if source is None:
         with store.session() as session:
             names = api_sources(session)
@@ -1065,6 +1075,43 @@ def sync_command(
             f"in {result.seconds:.1f} s"
         )
     if failed:
+        raise typer.Exit(1)
+
+
+@app.command("apply")
+def apply_command(
+    keys: Annotated[
+        list[str] | None,
+        typer.Argument(help="Only these cards, as ACCOUNT_ID:PRODUCT_ID (default: every one)."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Read the PSA and compare; write and record nothing."),
+    ] = False,
+) -> None:
+    """Send the approved changes that are due to the PSA, each once; exit 1 if any ended in
+    conflict, rejected, failed or unknown (for cron on the 1st)."""
+    from store.writeback import FAILING, apply_changes
+
+    if keys:
+        _card_keys(keys)  # fails on a key that is not ACCOUNT_ID:PRODUCT_ID
+    try:
+        done = apply_changes(_store(), keys or None, dry_run=dry_run)
+    except TrueUpError as error:
+        _fail(error)
+    if not done:
+        typer.echo("nothing to apply")
+        return
+    for change in done:
+        old = "new line" if change.old_quantity is None else f"{change.old_quantity.normalize():f}"
+        typer.echo(
+            f"{change.key} {change.account_name} / {change.product_name}: {old} -> "
+            f"{change.new_quantity.normalize():f}: {change.state}"
+            + (f" ({change.message})" if change.message else "")
+        )
+    counts = Counter(change.state for change in done)
+    typer.echo(("dry run: " * dry_run) + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if FAILING & set(counts):
         raise typer.Exit(1)
 
 

@@ -4,6 +4,7 @@ nothing."""
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connectors.csv import Imported, Source, read_catalog, read_psa, read_usage
+from connectors.http import Meter, metering
 from connectors.registry import Delta, Pulled
 from engine.schema import CATALOG, PSA_LINES, USAGE
 from errors import ConnectorError, TrueUpError
@@ -27,6 +29,7 @@ from store.models import Source as SourceRow
 from store.models import SyncRun
 from store.retention import prune
 from store.sources import ensure_source, source_config, source_named
+from store.running import Heartbeat, claim, lock_source, this_host
 from store.types import SnapshotKind, SourceKind, SyncMode, SyncStatus, now
 
 ImportKind = Literal["psa", "usage", "catalog"]
@@ -100,6 +103,8 @@ def import_csv(
             made_by=user,
             pruned=False,
         )
+            pid=os.getpid(),
+            host=this_host(),
         session.add(run)
         session.flush()
         run_id = run.id
@@ -218,15 +223,17 @@ def _record_failure(
     at: datetime | None,
     message: str | None = None,
 ) -> None:
+    progress: dict[str, object] | None = None,
     if message is None:
         message = describe(error)
     finished = at or now()
     # The store itself may be what failed; the caller must see the first error, not this one.
+    failed: dict[str, object] = {"status": SyncStatus.FAILED, "finished_at": finished}
+    if progress is not None:
+        failed["progress"] = progress
     with contextlib.suppress(Exception), store.session() as session:
         session.execute(
-            sa.update(SyncRun)
-            .where(SyncRun.id == run_id)
-            .values(status=SyncStatus.FAILED, finished_at=finished, error=message)
+            sa.update(SyncRun).where(SyncRun.id == run_id).values(error=message, **failed)
         )
         audit(
             session,
@@ -286,11 +293,13 @@ def sync_source(
     started = at or now()
     with store.session() as session:
         source = source_named(session, name.strip())
+        lock_source(session, name.strip())
         if source is None or source.type == "csv":
             source_config(session, name)  # raises: says what the name is instead
             raise AssertionError("unreachable")
         source_id, source_name, side = source.id, source.name, source.kind
         kinds: list[ImportKind] = ["psa", "catalog"] if side is SourceKind.PSA else ["usage"]
+        claim(session, source_id, source_name, now())
         runs: dict[ImportKind, int] = {}
         for kind in kinds:
             run = SyncRun(
@@ -302,19 +311,29 @@ def sync_source(
                 made_by=user,
                 pruned=False,
             )
+                pid=os.getpid(),
+                host=this_host(),
+                heartbeat_at=now(),
+                progress={"stage": "starting"},
             session.add(run)
             session.flush()
             runs[kind] = run.id
     secrets: list[str] = []
+    meter = Meter()
+    beat = Heartbeat(store, runs.values(), meter)
     try:
         with store.session() as session:
+        beat.start()
             config = source_config(session, source_name)
             secrets = config.secret_values
             previous = {kind: _last_good(session, source_id, kind) for kind in kinds}
         since = None
         if mode is SyncMode.QUICK and config.type.quick and previous.get("psa") is not None:
             since = config.cursor
-        pulled = config.type.read(config.values, since=since, transport=transport)
+        beat.stage("reading")
+        with metering(meter):
+            pulled = config.type.read(config.values, since=since, transport=transport)
+        beat.stage("storing")
         frames = _frames(store, pulled, previous)
         vendors: list[str] = []
         if "usage" in frames:
@@ -335,6 +354,12 @@ def sync_source(
                     finished=finished,
                 )
             row = session.get_one(SourceRow, source_id)
+            beat.stage("done")
+            session.execute(
+                sa.update(SyncRun)
+                .where(SyncRun.id.in_(runs.values()))
+                .values(heartbeat_at=finished, progress=beat.progress())
+            )
             if pulled.cursor is not None:
                 row.sync_cursor = pulled.cursor
             audit(
@@ -353,8 +378,12 @@ def sync_source(
     except BaseException as error:  # an interrupt too: no run may stay `running`
         message = credentials.redact(describe(error), secrets)
         for run_id in runs.values():
-            _record_failure(store, run_id, source_name, error, user, at, message)
+            _record_failure(store, run_id, source_name, error, user, at, message, failed)
+        beat.stop()
         if isinstance(error, ConnectorError) and message != str(error):
+        failed = beat.progress(stage="failed")
+        if isinstance(error, ConnectorError):
+            failed["error_kind"] = error.kind.value
             raise ConnectorError(message, kind=error.kind) from None
         if isinstance(error, TrueUpError) or not isinstance(error, Exception):
             raise
@@ -362,6 +391,7 @@ def sync_source(
     warnings = list(pulled.warnings)
     try:
         pruned = prune(store, source_id)
+    beat.stop()
     except Exception as error:
         pruned = []
         warnings.append(f"old snapshots were not pruned this time: {error}")
