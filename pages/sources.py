@@ -108,12 +108,12 @@ def sources_table(details: list[SourceDetails]) -> list[dict[str, str]]:
             secrets = ", ".join(stored + in_file)
         rows.append(
             {
-                "source": source.name,
-                "side": "PSA" if source.kind is SourceKind.PSA else "Vendor",
-                "type": api.title if api else "CSV upload",
-                "distributor": source.distributor or "",
-                "settings": ", ".join(f"{label(k)}: {v}" for k, v in source.settings.items()),
-                "secrets": secrets,
+                "Source": source.name,
+                "Side": "PSA" if source.kind is SourceKind.PSA else "Vendor",
+                "Type": api.title if api else "CSV upload",
+                "Distributor": source.distributor or "",
+                "Settings": ", ".join(f"{label(k)}: {v}" for k, v in source.settings.items()),
+                "Secrets": secrets,
             }
         )
     return rows
@@ -186,13 +186,20 @@ def no_key_warning(name: str) -> None:
 def add_form(opened: Store, details: list[SourceDetails]) -> None:
     """The form that adds an API source of a chosen type."""
     titles = {
-        t.name: f"{t.title} ({'PSA' if t.side == 'psa' else 'vendor'})" for t in TYPES.values()
+        t.name: f"{'PSA' if t.side == 'psa' else 'Vendor'}: {t.title}" for t in TYPES.values()
     }
+    kinds = sorted(TYPES, key=lambda n: TYPES[n].side != "psa")  # the PSA first
+    psa = next((d for d in details if d.kind is SourceKind.PSA), None)
+    # With the PSA already an API source, what is left to add is a vendor.
+    first = next(i for i, n in enumerate(kinds) if TYPES[n].side == "vendor")
     chosen = st.selectbox(
-        "Type", list(TYPES), format_func=titles.__getitem__, key="source-new-type"
+        "Type",
+        kinds,
+        index=first if psa is not None and psa.type != "csv" else 0,
+        format_func=titles.__getitem__,
+        key="source-new-type",
     )
     kind = TYPES[chosen]
-    psa = next((d for d in details if d.kind is SourceKind.PSA), None)
     if kind.side == "psa" and psa is not None and psa.type != "csv":
         st.info(
             f'The PSA is already the source "{psa.name}" (there is one per install): change it '

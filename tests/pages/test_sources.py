@@ -195,6 +195,7 @@ def test_editing_a_source_keeps_the_secrets_left_blank_and_replaces_one_typed(
     add_saved(workspace_url, "https://cw.example/v4_6_release/apis/3.0")
     at = settings_page()
     form = "source-edit-psa-0"
+    assert at.selectbox(key="source-new-type").value == "pax8"  # one PSA: a vendor is next
     assert at.text_input(key=f"{form}-company_id").value == "acme"
     assert at.text_input(key=f"{form}-private_key").value == ""
 
