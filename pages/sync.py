@@ -1,4 +1,5 @@
-"""Sync: every source with its last sync, and the wizard that syncs a CSV source from a file.
+"""Sync: the API sources and their syncs, every source with its last sync, and the wizard that
+syncs a CSV source from a file.
 
 The wizard checks the whole file before anything is stored: a file with a bad row stores
 nothing. Each good import becomes the source's new snapshot; its history stays.
@@ -12,6 +13,7 @@ import polars as pl
 import streamlit as st
 
 from errors import InputError
+from pages.api_sync import show_api_sources
 from pages.uploads import (
     FIELD_LABELS,
     FILE_TYPES,
@@ -268,6 +270,10 @@ st.caption(
 if "sync_done" in st.session_state:
     st.success(st.session_state.pop("sync_done"), icon=":material/check_circle:")
 
+st.subheader("API sources")
+show_api_sources()
+
+st.subheader("All sources")
 with workspace().session() as session:
     states = source_states(session)
 if states:

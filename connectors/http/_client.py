@@ -14,6 +14,7 @@ from typing import Any, Self
 import httpx
 
 from connectors.http._failures import failure, name_of, unreachable
+from connectors.http._progress import Meter, current_meter
 from connectors.http._retry import (
     IDEMPOTENT_METHODS,
     MAYBE_ACTED_ON,
@@ -65,7 +66,8 @@ class ApiClient:
     Retries 429/502/503/504 (502 and 504 only for requests safe to repeat), connect errors and
     timeouts, honouring Retry-After, else exponential backoff with full jitter. A 500 is retried
     only when `retry_500(response)` says so. Every attempt is logged as method, URL (secrets
-    masked), status and milliseconds; headers and bodies never are.
+    masked), status and milliseconds; headers and bodies never are. A client made inside
+    `metering(meter)` counts its replies and pages into that meter.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class ApiClient:
         self._sleep = sleep
         self._retry_500 = retry_500
         self._slots = threading.Semaphore(max(1, concurrency))
+        self.meter: Meter | None = current_meter()
         self._http = httpx.Client(
             base_url=base_url,
             auth=auth,
@@ -224,6 +227,8 @@ class ApiClient:
                 )
                 raise
             ms = (time.perf_counter() - started) * 1000
+            if self.meter is not None:
+                self.meter.answered()
             level = logging.INFO if response.is_success else logging.WARNING
             log.log(
                 level,

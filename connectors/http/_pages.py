@@ -161,6 +161,8 @@ def _records(
         raise _shape(client, response, f"expected a list of records, got {type(page).__name__}")
     if not all(isinstance(record, dict) for record in page):
         raise _shape(client, response, "some records are not JSON objects")
+    if client.meter is not None:
+        client.meter.page(len(page))
     return list(page)
 
 
