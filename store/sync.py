@@ -24,12 +24,13 @@ from engine.schema import CATALOG, PSA_LINES, USAGE
 from errors import ConnectorError, TrueUpError
 from store import bulk, credentials
 from store.audit import audit, current_user
+from store.commitments import write_commitments
 from store.db import Store
 from store.models import Source as SourceRow
 from store.models import SyncRun
 from store.retention import prune
-from store.sources import ensure_source, source_config, source_named
 from store.running import Heartbeat, claim, lock_source, this_host
+from store.sources import ensure_source, source_config, source_named
 from store.types import SnapshotKind, SourceKind, SyncMode, SyncStatus, now
 
 ImportKind = Literal["psa", "usage", "catalog"]
@@ -102,9 +103,9 @@ def import_csv(
             file_name=file_name,
             made_by=user,
             pruned=False,
-        )
             pid=os.getpid(),
             host=this_host(),
+        )
         session.add(run)
         session.flush()
         run_id = run.id
@@ -222,15 +223,15 @@ def _record_failure(
     user: str,
     at: datetime | None,
     message: str | None = None,
-) -> None:
     progress: dict[str, object] | None = None,
+) -> None:
     if message is None:
         message = describe(error)
     finished = at or now()
-    # The store itself may be what failed; the caller must see the first error, not this one.
     failed: dict[str, object] = {"status": SyncStatus.FAILED, "finished_at": finished}
     if progress is not None:
         failed["progress"] = progress
+    # The store itself may be what failed; the caller must see the first error, not this one.
     with contextlib.suppress(Exception), store.session() as session:
         session.execute(
             sa.update(SyncRun).where(SyncRun.id == run_id).values(error=message, **failed)
@@ -292,14 +293,14 @@ def sync_source(
     user = user or current_user()
     started = at or now()
     with store.session() as session:
-        source = source_named(session, name.strip())
         lock_source(session, name.strip())
+        source = source_named(session, name.strip())
         if source is None or source.type == "csv":
             source_config(session, name)  # raises: says what the name is instead
             raise AssertionError("unreachable")
         source_id, source_name, side = source.id, source.name, source.kind
-        kinds: list[ImportKind] = ["psa", "catalog"] if side is SourceKind.PSA else ["usage"]
         claim(session, source_id, source_name, now())
+        kinds: list[ImportKind] = ["psa", "catalog"] if side is SourceKind.PSA else ["usage"]
         runs: dict[ImportKind, int] = {}
         for kind in kinds:
             run = SyncRun(
@@ -310,20 +311,20 @@ def sync_source(
                 started_at=started,
                 made_by=user,
                 pruned=False,
-            )
                 pid=os.getpid(),
                 host=this_host(),
                 heartbeat_at=now(),
                 progress={"stage": "starting"},
+            )
             session.add(run)
             session.flush()
             runs[kind] = run.id
-    secrets: list[str] = []
     meter = Meter()
     beat = Heartbeat(store, runs.values(), meter)
+    secrets: list[str] = []
     try:
-        with store.session() as session:
         beat.start()
+        with store.session() as session:
             config = source_config(session, source_name)
             secrets = config.secret_values
             previous = {kind: _last_good(session, source_id, kind) for kind in kinds}
@@ -353,13 +354,15 @@ def sync_source(
                     warnings=list(pulled.warnings),
                     finished=finished,
                 )
-            row = session.get_one(SourceRow, source_id)
+            if pulled.commitments is not None and "usage" in runs:
+                write_commitments(session, runs["usage"], pulled.commitments)
             beat.stage("done")
             session.execute(
                 sa.update(SyncRun)
                 .where(SyncRun.id.in_(runs.values()))
                 .values(heartbeat_at=finished, progress=beat.progress())
             )
+            row = session.get_one(SourceRow, source_id)
             if pulled.cursor is not None:
                 row.sync_cursor = pulled.cursor
             audit(
@@ -376,22 +379,22 @@ def sync_source(
                 finished,
             )
     except BaseException as error:  # an interrupt too: no run may stay `running`
-        message = credentials.redact(describe(error), secrets)
-        for run_id in runs.values():
-            _record_failure(store, run_id, source_name, error, user, at, message, failed)
         beat.stop()
-        if isinstance(error, ConnectorError) and message != str(error):
+        message = credentials.redact(describe(error), secrets)
         failed = beat.progress(stage="failed")
         if isinstance(error, ConnectorError):
             failed["error_kind"] = error.kind.value
+        for run_id in runs.values():
+            _record_failure(store, run_id, source_name, error, user, at, message, failed)
+        if isinstance(error, ConnectorError) and message != str(error):
             raise ConnectorError(message, kind=error.kind) from None
         if isinstance(error, TrueUpError) or not isinstance(error, Exception):
             raise
         raise TrueUpError(message) from None
+    beat.stop()
     warnings = list(pulled.warnings)
     try:
         pruned = prune(store, source_id)
-    beat.stop()
     except Exception as error:
         pruned = []
         warnings.append(f"old snapshots were not pruned this time: {error}")
