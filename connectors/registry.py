@@ -347,8 +347,9 @@ TYPES: dict[str, SourceType] = {
                     "write_mode",
                     'How approved changes are written: "in_place" (the addition\'s quantity is '
                     'edited, on or after the effective date) or "effective_dated" (the addition '
-                    "is cancelled the day before and a new one added from the effective date).",
-                    default="in_place",
+                    "is cancelled the day before and a new one added from the effective date); "
+                    "empty is in_place.",
+                    required=False,
                 ),
             ),
             test=_connectwise_test,
