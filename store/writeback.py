@@ -50,8 +50,9 @@ CLAIM_LEASE = timedelta(minutes=10)
 """How long a row another run is sending is left to it (when its process cannot be checked)."""
 HELD = "held"
 BUSY = "sending"
+WITHDRAWN = "withdrawn"
 """States `apply_changes` reports beside the write-back states: waiting for its effective date,
-or being sent by another run right now."""
+being sent by another run right now, or not sent as its approval no longer holds."""
 FAILING = frozenset({"conflict", "rejected", "failed", "unknown"})
 """Reported states that need a person."""
 
@@ -80,7 +81,7 @@ OUTBOX: dict[str, Any] = {
 @dataclass(frozen=True)
 class Applied:
     """What `apply_changes` did with one change: its write-back state, or "held" (waiting for
-    `held_until`) or "sending" (another run has it)."""
+    `held_until`), "sending" (another run has it) or "withdrawn" (its approval went)."""
 
     key: str
     account_name: str | None
@@ -204,8 +205,9 @@ def _apply_one(
         except ConnectorError as error:
             return _failed_state(error).value, _redacted(str(error), config), None
         return tried.status, _redacted(tried.message, config) if tried.message else None, None
-    if not _claim(store, entry, at or now()):
-        return BUSY, "being sent by another run of apply", None
+    refused = _claim(store, entry, at or now())
+    if refused is not None:
+        return refused
     state, result, message = _outcome(config, change, entry.state, transport)
     _record(store, config, entry, key, state, result, message, who, at or now())
     return state.value, message, None
@@ -338,17 +340,19 @@ def _change(entry: WriteBackEntry, dry_run: bool) -> QuantityChange:
     )
 
 
-def _claim(store: Store, entry: WriteBackEntry, at: datetime) -> bool:
-    """Give back whether this run now owns the entry, after marking it sent (state `unknown`,
-    `sent_at`, attempts + 1) and its approval `unknown`, committed before any request leaves.
+def _claim(store: Store, entry: WriteBackEntry, at: datetime) -> tuple[str, str, None] | None:
+    """Give back None when this run now owns the entry, after marking it sent (state `unknown`,
+    `sent_at`, attempts + 1) and its approval `unknown`, committed before any request leaves;
+    else what to report instead (another run has it, or the approval was withdrawn).
 
     Conditional on the row being as read (its state and attempts), so two runs never both own
     it; on its approval still being in force (not undone, not decided again, not exported); and,
     for a row another run left `unknown`, on that run being gone (its process dead on this host,
     or its lease past).
     """
+    busy = (BUSY, "being sent by another run of apply", None)
     if entry.state is WriteBack.UNKNOWN and not _abandoned(entry, at):
-        return False
+        return busy
     undo, later, later_undo = aliased(Decision), aliased(Decision), aliased(Decision)
     in_force = ~sa.exists().where(
         undo.undoes_id == WriteBackEntry.decision_id
@@ -380,18 +384,21 @@ def _claim(store: Store, entry: WriteBackEntry, at: datetime) -> bool:
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            return False
+            now_is = session.get(WriteBackEntry, entry.id)
+            if now_is is not None and now_is.attempts != entry.attempts:
+                return busy
+            return WITHDRAWN, "the approval was undone or decided again: not sent", None
         marked = session.execute(
             sa.update(Decision)
             .where(Decision.id == entry.decision_id, Decision.write_back.in_(SENDABLE))
             .values(write_back=WriteBack.UNKNOWN)
             .execution_options(synchronize_session=False)
         )
-        if marked.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            return False
-    return True
+        if marked.rowcount == 1:  # type: ignore[attr-defined]
+            return None
+        # The approval went out another way (exported): the claim is rolled back.
+        session.rollback()
+    return WITHDRAWN, "the approval was exported or decided again: not sent", None
 
 
 def _abandoned(entry: WriteBackEntry, at: datetime) -> bool:
@@ -404,8 +411,10 @@ def _abandoned(entry: WriteBackEntry, at: datetime) -> bool:
     if claim.get("host") != socket.gethostname():
         return False
     pid = claim.get("pid")
-    if not isinstance(pid, int) or pid == os.getpid():
+    if not isinstance(pid, int):
         return True
+    if pid == os.getpid():
+        return False  # another run in this process (the app serves many people): it is alive
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
