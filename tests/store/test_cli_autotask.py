@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,46 @@ def test_a_sync_brings_autotask_lines_and_a_change_there_moves_the_card(
         assert secret not in text, "a secret is in the database in clear text"
         assert not [out for out in OUTPUTS if secret in out], "a secret was shown"
     assert fake.writes == [], "a sync writes nothing"
+
+
+def test_an_approved_change_is_applied_once_as_an_adjustment_and_new_revenue_is_refused(
+    database: str, tmp_path: Path, autotask: tuple[FakeAutotask, str]
+) -> None:
+    fake, url = autotask
+    OUTPUTS.clear()
+    synced_with_cards(tmp_path, url)
+    come = (date.today() - timedelta(days=1)).isoformat()
+    ok(tmp_path, "approve", "1:500", "2:502", "--effective", come)
+
+    tried = trueup(tmp_path, "apply", "--dry-run")
+    assert fake.adjustments() == [], "a dry run sends nothing"
+    applied = trueup(tmp_path, "apply")
+
+    assert tried.returncode == 1, "New Revenue is refused even in a dry run"
+    assert applied.returncode == 1, applied.stdout + applied.stderr
+    said = applied.stdout.splitlines()
+    assert "1:500 Acme Dental / Microsoft 365 Business Premium: 10 -> 12: applied" in said
+    refused = "2:502 Birch Law / Microsoft 365 E3: new line -> 4: rejected (TrueUp does not add "
+    assert [line for line in said if line.startswith(refused)]
+    assert "add service 502 to contract 20 in Autotask" in applied.stdout
+    assert fake.adjustments() == [
+        {
+            "contractID": 10,
+            "contractServiceID": 1000,
+            "serviceID": 500,
+            "effectiveDate": f"{come}T00:00:00Z",
+            "unitChange": 2,
+        }
+    ]
+    assert fake.units(1000) == 12
+
+    again = trueup(tmp_path, "apply")
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout == "nothing to apply\n"
+    assert len(fake.adjustments()) == 1, "a second apply sends nothing"
+    ok(tmp_path, "sync")
+    after = cards(tmp_path)[("Acme Dental", "Microsoft 365 Business Premium")]
+    assert (after["psa_quantity"], after["change"]) == ("12", "0")
+    for secret in SECRETS:
+        assert not [out for out in OUTPUTS if secret in out], "a secret was shown"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from tests.fakes.server import serving
 SECRETS = ("halo-s3cret",)
 USAGE = """vendor,account_id,account_name,product_id,product_name,quantity
 pax8,c-acme,Acme Dental,p-bp,Microsoft 365 Business Premium,12
-pax8,c-birch,Birch Law,p-bp,Microsoft 365 Business Premium,5
+pax8,c-birch,Birch Law,p-bp,Microsoft 365 Business Premium,6
 pax8,c-birch-llp,Birch Law LLP,p-e3,Microsoft 365 E3,4
 """
 ACCOUNT_MAP = "vendor,vendor_account_id,psa_account_id,excluded,reason\npax8,c-birch-llp,2,,\n"
@@ -116,7 +117,7 @@ def test_a_sync_brings_halo_lines_and_a_change_there_moves_the_card(
     acme = before[("Acme Dental", "Microsoft 365 Business Premium")]
     assert (acme["psa_quantity"], acme["vendor_quantity"], acme["change"]) == ("10", "12", "2")
     assert (acme["contract_id"], acme["line_id"]) == ("10", "1000")
-    assert before[("Birch Law", "Microsoft 365 Business Premium")]["card_type"] == "unchanged"
+    assert before[("Birch Law", "Microsoft 365 Business Premium")]["change"] == "1"
     e3 = before[("Birch Law", "Microsoft 365 E3")]
     assert (e3["card_type"], e3["vendor_quantity"]) == ("new_revenue", "4")
     pages = [r for r in fake.requests if r == "GET /api/Client"]
@@ -133,3 +134,43 @@ def test_a_sync_brings_halo_lines_and_a_change_there_moves_the_card(
         assert secret not in text, "a secret is in the database in clear text"
         assert not [out for out in OUTPUTS if secret in out], "a secret was shown"
     assert fake.writes == [], "a sync writes nothing"
+
+
+def test_approved_changes_are_applied_once_when_due_and_new_revenue_adds_a_line(
+    database: str, tmp_path: Path, halo: tuple[FakeHalo, str]
+) -> None:
+    fake, url = halo
+    OUTPUTS.clear()
+    synced_with_cards(tmp_path, url)
+    come = (date.today() - timedelta(days=1)).isoformat()
+    later = (date.today() + timedelta(days=40)).isoformat()
+    ok(tmp_path, "approve", "1:500", "2:502", "--effective", come)
+    ok(tmp_path, "approve", "2:500", "--effective", later)
+
+    applied = trueup(tmp_path, "apply")
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    said = applied.stdout.splitlines()
+    assert "1:500 Acme Dental / Microsoft 365 Business Premium: 10 -> 12: applied" in said
+    assert "2:502 Birch Law / Microsoft 365 E3: new line -> 4: applied" in said
+    assert [line for line in said if line.startswith("2:500 Birch Law") and ": held" in line]
+    assert fake.writes == [
+        ("POST", "RecurringInvoice/updatelines", [{"id": 1000, "ihid": 10, "qty_order": 12}]),
+        ("POST", "RecurringInvoice/Lines", [{"ihid": 20, "_itemid": 502, "qty_order": 4}]),
+    ]
+    assert (fake.line(1000) or {})["qty_order"] == 12
+    assert (fake.line(2000) or {})["qty_order"] == 5, "a change not yet due is held"
+
+    again = trueup(tmp_path, "apply")
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "applied" not in again.stdout
+    assert len(fake.writes) == 2, "a second apply sends nothing"
+    ok(tmp_path, "sync")
+    after = cards(tmp_path)
+    acme = after[("Acme Dental", "Microsoft 365 Business Premium")]
+    assert (acme["psa_quantity"], acme["change"]) == ("12", "0")
+    e3 = after[("Birch Law", "Microsoft 365 E3")]
+    assert (e3["psa_quantity"], e3["change"], e3["line_id"]) == ("4", "0", "3003")
+    for secret in SECRETS:
+        assert not [out for out in OUTPUTS if secret in out], "a secret was shown"
