@@ -40,9 +40,9 @@ NEXT_STEPS = {
 }
 AGAIN = "Sync again; if it fails the same way, the sync's log is under data/logs/."
 STATUS = {
-    SyncStatus.RUNNING: (":material/progress_activity:", "running"),
-    SyncStatus.OK: (":material/check_circle:", "ok"),
-    SyncStatus.FAILED: (":material/error:", "failed"),
+    SyncStatus.RUNNING: (":blue", ":material/progress_activity:", "running"),
+    SyncStatus.OK: (":green", ":material/check_circle:", "ok"),
+    SyncStatus.FAILED: (":red", ":material/error:", "failed"),
 }
 STAGES = {
     "starting": "Starting",
@@ -78,7 +78,7 @@ def progress_line(run: SyncRun, now: datetime) -> str:
     )
     end = run.finished_at or now
     took = duration((end - run.started_at).total_seconds())
-    return f"{stage}: {counts}, {took}" + (" so far" if run.finished_at is None else "")
+    return f"{stage}: {counts}; " + (f"{took} so far" if run.finished_at is None else f"in {took}")
 
 
 def _start(names: list[str], mode: SyncMode) -> None:
@@ -104,10 +104,11 @@ def source_row(sync: ApiSync, now: datetime) -> None:
         if last is None:
             state.markdown(":material/schedule: never synced")
         else:
-            icon, label = STATUS[last.status]
+            colour, icon, label = STATUS[last.status]
             mode = last.mode.value
             state.markdown(
-                f"{icon} **{label}** · {mode} sync started {last.started_at:%Y-%m-%d %H:%M} "
+                f"{colour}[{icon} **{label}**] · {mode} sync started "
+                f"{last.started_at:%Y-%m-%d %H:%M} "
                 f"UTC  \n{progress_line(last, now)}"
             )
         state.caption(

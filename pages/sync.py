@@ -264,8 +264,9 @@ def maps_section() -> None:
 through_the_router()
 st.title("Sync")
 st.caption(
-    "Every source and its last sync. A CSV source syncs by uploading its export: the file "
-    "becomes the source's current snapshot, and the earlier ones stay as history."
+    "Every source and its last sync. An API source syncs in the background: start it here, "
+    "or from cron with `trueup sync`. A CSV source syncs by uploading its export. Each good "
+    "sync becomes the source's current snapshot, and the earlier ones stay as history."
 )
 if "sync_done" in st.session_state:
     st.success(st.session_state.pop("sync_done"), icon=":material/check_circle:")
