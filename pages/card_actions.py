@@ -15,6 +15,7 @@ import streamlit as st
 
 from engine.contracts import default_contracts
 from engine.schema import CardType
+from pages.card_apply import apply_button
 from pages.card_view import TYPE_LABELS, money_text, next_month, quantity_text
 from pages.workspace import ago, plural
 from store import Store
@@ -113,6 +114,7 @@ def selection_bar(
                 key="cards.dismiss",
             ):
                 ask(store, user, Pending(Action.DISMISS, keys, None))
+            apply_button(store, user, selected)
             details(store, selected)
     pending: Pending | None = st.session_state.get(PENDING)
     if pending is not None:

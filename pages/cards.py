@@ -2,7 +2,8 @@
 dismiss them in bulk with the right effective date (DESIGN 4 and 6).
 
 The filters and the grouping live in the address, so a link reproduces the view; the list or
-tile view is remembered per user. Approved changes go out as CSV or Excel for the PSA.
+tile view is remembered per user. Approved changes go out as CSV or Excel for the PSA, or
+straight to a PSA synced by API (pages/card_apply.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import streamlit as st
 
 from connectors.csv.export import write_changes
 from pages.card_actions import selection_bar, undo_button
+from pages.card_apply import outbox_area, writing_psa
 from pages.card_grid import card_grid, payload_of
 from pages.card_tiles import tiles
 from pages.card_view import (
@@ -138,7 +140,12 @@ def view_choice(store, user: str) -> str:
 
 
 def changes_out(url: str, key: str, user: str) -> None:
-    """Offer the approved changes as CSV and Excel, and to mark them exported."""
+    """Offer the approved changes as CSV and Excel, and to mark them exported; or, when the PSA
+    is an API source that takes changes back, the outbox and Apply to PSA."""
+    psa = writing_psa(workspace())
+    if psa is not None:
+        outbox_area(workspace(), user, psa)
+        return
     changes, csv_file, excel_file = change_files(url, key)
     count = changes.height
     with st.expander(f"Approved changes to apply in the PSA: {count:,}", icon=":material/output:"):

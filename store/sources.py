@@ -370,3 +370,10 @@ def remove_source(session: Session, name: str, *, user: str, at: datetime) -> bo
         source.sync_cursor = None
     audit(session, user, "source_removed", detail, at)
     return has_syncs is None
+
+
+def psa_source(session: Session) -> tuple[str, str] | None:
+    """Give back the PSA source's name and type ("csv" or an API type), if there is one."""
+    query = sa.select(Source.name, Source.type).where(Source.kind == SourceKind.PSA)
+    found = session.execute(query).first()
+    return (found[0], found[1]) if found is not None else None
