@@ -51,8 +51,10 @@ of its own, so the outbox holds it until its effective date has come (`WRITE_MOD
 recurring invoice is read first, with its lines: a line Halo prices from users or assets is
 refused (Halo works that quantity out itself); a line already at the new quantity is `noop`; one
 at neither that nor what the approver saw is `conflict`. The invoice is read again after the
-write to verify. Setting a quantity is idempotent, so an attempt whose outcome was unknown can
-simply read and, finding it done, stop.
+write to verify. The write is not repeated after a timeout, although setting a quantity twice
+sets it once: a blind second send would skip the read that catches an edit made in Halo in the
+meantime. The attempt's outcome is unknown instead, and the next one reads first and, finding
+the change made, stops.
 
 New Revenue (no line yet) adds one with `POST /api/RecurringInvoice/Lines`, guarded against
 adding twice: the invoice is read first, and an active line for the item already there is the
