@@ -13,7 +13,9 @@ What a sync keeps:
   are rounded half-up to 4 places (DESIGN 4.9); a warning counts the values that had more.
 - An addition cancelled on or before today is left out of the lines and listed in
   `PsaPull.cancelled`, so that a quick sync can drop it; one cancelled later still bills and
-  is kept. Additions marked "DoNotBill" or "NoCharge" are kept: they are seats on the agreement.
+  is kept. An addition effective after today is left out until then (an effective-dated
+  write-back adds one beside the addition it replaces from that date). Additions marked
+  "DoNotBill" or "NoCharge" are kept: they are seats on the agreement.
 - An addition with no product is left out, with a warning naming it.
 - The billing cycle is the agreement's `billingCycle.name`, read as months like a CSV's
   (monthly 1, quarterly 3, semi-annual 6, annual 12); an unknown one is monthly, with a warning.
@@ -199,6 +201,9 @@ def lines_from_records(
         if cancelled_on is not None and cancelled_on <= today:
             cancelled.add(line_id)
             continue
+        starts = day(addition.get("effectiveDate"))
+        if starts is not None and starts > today:
+            continue  # bills from a later date: counting it now would bill its seats twice
         contract = contracts.get(str(addition.get("agreementId")))
         if contract is None:
             continue

@@ -9,9 +9,16 @@ from datetime import date
 from decimal import Decimal
 
 import httpx
+import polars as pl
 import pytest
 
-from connectors.psa.connectwise import ConnectWiseSettings, apply_change, connect, write_mode
+from connectors.psa.connectwise import (
+    ConnectWiseSettings,
+    apply_change,
+    connect,
+    read_psa,
+    write_mode,
+)
 from connectors.writeback import ChangeResult, QuantityChange
 from errors import ConnectorError, TrueUpError
 from tests.fakes.connectwise import FakeConnectWise
@@ -208,3 +215,20 @@ def test_write_mode_setting(value: str | None, mode: str) -> None:
 def test_an_unknown_write_mode_says_which_there_are() -> None:
     with pytest.raises(TrueUpError, match=r"use in_place .* or effective_dated"):
         write_mode("sideways")
+
+
+@pytest.mark.parametrize(
+    ("today", "lines"),
+    [(date(2026, 11, 29), [("100", Decimal(10))]), (date(2026, 12, 1), [("202", Decimal(12))])],
+)
+def test_a_sync_counts_the_old_addition_until_the_new_one_takes_effect(
+    today: date, lines: list[tuple[str, Decimal]]
+) -> None:
+    fake = FakeConnectWise()
+    assert apply(fake, replace(EDIT, mode="effective_dated")).new_line_id == "202"
+
+    with connect(SETTINGS, transport=transport(fake)) as client:
+        pull = read_psa(client, today=today)
+
+    acme = pull.lines.filter(pl.col("contract_id") == "10")
+    assert list(acme.select("line_id", "quantity").iter_rows()) == lines
