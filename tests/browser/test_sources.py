@@ -60,6 +60,7 @@ def test_a_connectwise_source_is_tested_then_added_from_settings(
         assert "priv-s3cret" not in page.content()
         page.close()
 
+    assert "priv-s3cret" not in (tmp_path / "server.log").read_text()  # nor in the app's log
     with opened.session() as session:
         config = source_config(session, "psa")
     assert config.type.name == "connectwise"
