@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from store import credentials as creds
-from store import open_store
-from store.models import AuditEntry, Source
+from store import import_csv, open_store
+from store.models import AuditEntry, Source, SyncRun
 from store.sources import add_source, source_config
 from store.types import now
 from tests.fakes.connectwise import ROOT as CW_ROOT
@@ -24,6 +24,7 @@ from tests.fakes.connectwise import FakeConnectWise
 from tests.fakes.server import serving
 from tests.pages.test_settings import settings_page
 
+MONTH = Path(__file__).resolve().parents[1] / "fixtures" / "month"
 SECRETS = {"public_key": "pub-k3y", "private_key": "priv-s3cret", "client_id": "client-1d"}
 
 
@@ -227,3 +228,66 @@ def test_a_source_that_never_synced_is_removed_once_confirmed(workspace_url: str
         assert session.scalars(sa.select(Source)).all() == []
         kinds = list(session.scalars(sa.select(AuditEntry.kind).order_by(AuditEntry.id)))
     assert kinds == ["source_added", "source_removed"]
+
+
+def test_removing_a_source_that_synced_keeps_its_syncs_as_a_csv_source(
+    workspace_url: str,
+) -> None:
+    opened = open_store(workspace_url)
+    import_csv(opened, "psa", "psa", MONTH / "psa.csv")
+    add_saved(workspace_url, "https://cw.example/v4_6_release/apis/3.0")
+    at = settings_page()
+    press(at, "Remove…")
+    assert "its syncs stay" in at.warning[0].value
+
+    press(at, "Remove it")
+
+    with opened.session() as session:
+        row = session.scalars(sa.select(Source)).one()
+        runs = session.scalars(sa.select(SyncRun)).all()
+    assert (row.name, row.type, row.settings, row.secrets) == ("psa", "csv", None, None)
+    assert runs, "the CSV syncs stay"
+    assert at.dataframe[0].value.to_dict("records")[0]["Type"] == "CSV upload"
+
+
+def test_with_no_key_secrets_may_live_in_secrets_toml(
+    workspace_url: str, connectwise: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(creds.KEY_ENV)
+    Path(".streamlit").mkdir()
+    lines = "\n".join(f'{k} = "{v}"' for k, v in SECRETS.items())
+    Path(".streamlit/secrets.toml").write_text(f"[sources.psa]\n{lines}\n")
+    at = settings_page()
+    fill(at, {"name": "psa", "base_url": connectwise, "company_id": "acme"})
+    press(at, "Test connection")
+    assert "**Connection OK**" in at.success[0].value
+
+    press(at, "Add source")
+
+    assert 'Source "psa" added' in at.success[0].value
+    with open_store(workspace_url).session() as session:
+        row = session.scalars(sa.select(Source)).one()
+    assert row.secrets is None
+    assert "Private key (secrets.toml)" in shown(at)
+    assert "priv-s3cret" not in shown(at)
+
+
+def test_an_emptied_setting_is_cleared_and_a_wrong_key_is_said(
+    workspace_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_store(workspace_url).session() as session:
+        values = {"base_url": "https://acme.halopsa.com/api", "client_id": "halo-app"}
+        values |= {"client_secret": "halo-s3cret", "tenant": "acme"}
+        add_source(session, "psa", "halopsa", values, user="ann", at=now())
+    at = settings_page()
+    fill(at, {"tenant": ""}, "source-edit-psa-0")
+    press(at, "Save changes")
+
+    with open_store(workspace_url).session() as session:
+        assert session.scalars(sa.select(Source)).one().settings == {
+            "base_url": "https://acme.halopsa.com/api",
+            "client_id": "halo-app",
+        }
+    monkeypatch.setenv(creds.KEY_ENV, creds.new_key())  # not the key they were stored with
+    at = settings_page()
+    assert "stored, unreadable" in shown(at) and "was TRUEUP_SECRET_KEY changed?" in shown(at)
