@@ -202,7 +202,7 @@ def _pax8_read(
     # Pax8 has no changed-since filter: every pull is a full one.
     pull = pax8.read_pax8(pax8.Pax8Settings.from_values(values), transport=transport)
     records = pull.companies.height + pull.products.height + pull.subscriptions.height
-    return Pulled(usage=pull.usage(), records=records)
+    return Pulled(usage=pull.usage(), records=records, commitments=pull.commitments())
 
 
 # -- Autotask ------------------------------------------------------------------------------------
@@ -319,11 +319,10 @@ def _partnercenter_read(
     since: datetime | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Pulled:
-    # Only usage is stored: Pulled has no place for the NCE commitments the pull also gives.
     settings = partnercenter.PartnerCenterSettings.from_values(values)
     pull = partnercenter.read_partnercenter(settings, transport=transport)
     records = pull.customers.height + pull.subscriptions.height
-    return Pulled(usage=pull.usage(), records=records)
+    return Pulled(usage=pull.usage(), records=records, commitments=pull.commitments())
 
 
 TYPES: dict[str, SourceType] = {

@@ -16,7 +16,14 @@ import streamlit as st
 from engine.contracts import default_contracts
 from engine.schema import CardType
 from pages.card_apply import apply_button
-from pages.card_view import TYPE_LABELS, money_text, next_month, quantity_text
+from pages.card_tiles import escaped
+from pages.card_view import (
+    TYPE_LABELS,
+    commitment_warnings,
+    money_text,
+    next_month,
+    quantity_text,
+)
 from pages.workspace import ago, plural
 from store import Store
 from store.decisions import (
@@ -115,6 +122,8 @@ def selection_bar(
             ):
                 ask(store, user, Pending(Action.DISMISS, keys, None))
             apply_button(store, user, selected)
+            for warning in commitment_warnings(selected):
+                st.warning(escaped(warning), icon=":material/lock_clock:")
             details(store, selected)
     pending: Pending | None = st.session_state.get(PENDING)
     if pending is not None:

@@ -20,6 +20,7 @@ from engine import CardType, GroupBy, flag_outliers, group_summary, with_prorate
 from engine.schema import OPEN_TYPES
 from pages.card_grid import CARD, GROUP, GROUP_ID
 from store import Store, current_cards
+from store.commitments import commitments_of_cards
 from store.types import CardStatus
 
 TYPE_LABELS = {
@@ -51,7 +52,8 @@ class Loaded:
     """The cards of one state of the workspace, as the page lists them."""
 
     cards: pl.DataFrame
-    """pages.card_view.prepared: one row per card, open or decided."""
+    """pages.card_view.prepared: one row per card, open or decided, with its `commitment`
+    warning (see `with_commitments`)."""
     sources: list[str]
     psa_lines: pl.DataFrame
     unmapped_accounts: int
@@ -64,6 +66,7 @@ def loaded_cards(store: Store, today: date) -> Loaded:
     usage = current.inputs.usage
     distributors = usage.group_by("vendor").agg(pl.col("distributor").drop_nulls().min())
     cards = prepared(current.cards, current.result.card_vendors, distributors, today)
+    cards = with_commitments(cards, commitments_of_cards(store, current, today))
     sources = sorted(
         set(usage.get_column("vendor").drop_nulls())
         | set(distributors.get_column("distributor").drop_nulls())
@@ -76,6 +79,43 @@ def loaded_cards(store: Store, today: date) -> Loaded:
         int((kinds == "account").sum()),
         int((kinds == "product").sum()),
     )
+
+
+def with_commitments(cards: pl.DataFrame, committed: pl.DataFrame) -> pl.DataFrame:
+    """Give back `cards` with `commitment`: on a decrease or removal card over seats the vendor
+    cannot reduce yet (engine CARD_COMMITMENTS), what to tell the user, one sentence per vendor
+    and end date; null on the others."""
+    told = (
+        committed.with_columns(
+            pl.struct("vendor", "commitment_end", "quantity")
+            .map_elements(_commitment_text, return_dtype=pl.String)
+            .alias("commitment")
+        )
+        .group_by("account_id", "product_id", maintain_order=True)
+        .agg(pl.col("commitment").str.join(" "))
+    )
+    return cards.join(told, on=["account_id", "product_id"], how="left", maintain_order="left")
+
+
+def _commitment_text(row: dict[str, object]) -> str:
+    seats = row["quantity"]
+    until = row["commitment_end"]
+    count = quantity_text(seats)  # type: ignore[arg-type]
+    noun = "seat" if seats == 1 else "seats"
+    return (
+        f"{row['vendor']}: {count} {noun} committed until {until:%d %b %Y}; "
+        "the vendor cannot reduce them before then."
+    )
+
+
+def commitment_warnings(cards: pl.DataFrame) -> list[str]:
+    """Give back the commitment warning of each of `cards` that has one, naming its card."""
+    return [
+        f"{account}, {service}: {text}"
+        for account, service, text in cards.filter(pl.col("commitment").is_not_null())
+        .select("account", "service", "commitment")
+        .rows()
+    ]
 
 
 def next_month(today: date) -> date:

@@ -2,7 +2,8 @@
 
 Per source and kind of snapshot (the PSA's lines and its catalogue are kept apart), of its good
 snapshots, keep the last K (setting `keep_snapshots`, default 3) and the last one of each
-calendar month (UTC, by when the sync started); delete the rows of the others. Their sync runs
+calendar month (UTC, by when the sync started); delete the rows of the others (a usage
+snapshot's commitments with its usage). Their sync runs
 stay, marked `pruned`, so the history of syncs remains complete. Failed runs have no rows and
 are never pruned.
 """
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from store.config import get_setting
 from store.db import Store
-from store.models import CatalogLine, PsaLine, SyncRun, UsageLine
+from store.models import CatalogLine, CommitmentLine, PsaLine, SyncRun, UsageLine
 from store.types import SyncStatus
 
 
@@ -50,7 +51,7 @@ def prune(store: Store, source_id: int | None = None) -> list[int]:
         ]
         doomed = sorted({run_id for run_id, _, _ in runs} - kept(runs, keep))
         if doomed:
-            for table in (PsaLine, UsageLine, CatalogLine):
+            for table in (PsaLine, UsageLine, CatalogLine, CommitmentLine):
                 session.execute(
                     sa.delete(table).where(table.sync_run_id.in_(doomed)),
                     execution_options={"synchronize_session": False},

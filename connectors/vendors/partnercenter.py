@@ -384,6 +384,9 @@ def msal_token(
     HTTP goes through httpx, so `transport` reaches msal as well.
     """
     authority = f"{settings.authority.rstrip('/')}/{settings.tenant_id}"
+    # msal asks login.microsoftonline.com about any sign-in host it does not know; one the
+    # install sets itself (an on-premises proxy, a test's fake) is trusted as set.
+    known = httpx.URL(settings.authority).host in msal.authority.WELL_KNOWN_AUTHORITY_HOSTS
     try:
         with httpx.Client(transport=transport, timeout=30.0) as http:
             app = msal.ConfidentialClientApplication(
@@ -392,6 +395,7 @@ def msal_token(
                 authority=authority,
                 http_client=http,
                 token_cache=msal.TokenCache(),
+                instance_discovery=known,
             )
             answer = app.acquire_token_for_client(scopes=[settings.scope])
     except (ValueError, OSError, httpx.HTTPError, msal.exceptions.MsalError) as error:

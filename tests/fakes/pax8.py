@@ -2,15 +2,20 @@
 
 `POST /oauth/token` with the client credentials gives a bearer token (else 401); the API is
 under `/v1` with 0-based `page` and `size` (at most 200) and `{"content": [...], "page": {...}}`.
+Acme's Business Premium is an NCE subscription: its seats are committed until `COMMITTED_UNTIL`
+(some months from today, so the fake never goes stale).
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from tests.fakes.server import Request, page
 
 TOKEN = "fake-pax8-token"
+COMMITTED_UNTIL = date.today() + timedelta(days=120)
+"""When the commitment of Acme's Business Premium seats ends."""
 
 
 class FakePax8:
@@ -31,8 +36,9 @@ class FakePax8:
             {"id": "p-bp", "name": "Microsoft 365 Business Premium", "vendorName": "Microsoft"},
             {"id": "p-e3", "name": "Microsoft 365 E3", "vendorName": "Microsoft"},
         ]
+        nce = {"id": "t-nce", "term": "Annual", "endDate": COMMITTED_UNTIL.isoformat()}
         self.subscriptions = [
-            self._subscription("s-1", "c-acme", "p-bp", 12),
+            self._subscription("s-1", "c-acme", "p-bp", 12) | {"commitmentTerm": nce},
             self._subscription("s-2", "c-birch", "p-bp", 5),
             self._subscription("s-3", "c-birch", "p-e3", 3),
         ]
@@ -53,6 +59,23 @@ class FakePax8:
         for record in self.subscriptions:
             if record["id"] == subscription:
                 record["quantity"] = quantity
+
+    def add_subscription(
+        self, ident: str, company: str, product: str, quantity: int, status: str = "Active"
+    ) -> None:
+        self.subscriptions.append(
+            self._subscription(ident, company, product, quantity) | {"status": status}
+        )
+
+    def set_status(self, subscription: str, status: str) -> None:
+        """Give a subscription Pax8's `status` ("Cancelled", "PendingCancel", ...)."""
+        for record in self.subscriptions:
+            if record["id"] == subscription:
+                record["status"] = status
+
+    def remove(self, subscription: str) -> None:
+        """Make a subscription vanish from Pax8's lists, as a deleted one does."""
+        self.subscriptions = [r for r in self.subscriptions if r["id"] != subscription]
 
     def handle(self, request: Request) -> tuple[int, Any]:
         self.requests.append(f"{request.method} {request.path}")
