@@ -132,8 +132,8 @@ class FakeAutotask:
         return None
 
     def set_units(self, line: int, units: int) -> None:
-        """Change a contract service's units from this period on, as a person in Autotask would."""
-        self._adjust(line, self.today, None, units)
+        """Change a contract service's units in every period, as a person in Autotask would."""
+        self._adjust(line, date.min, None, units)
 
     def adjustments(self) -> list[Any]:
         return [body for _, path, body in self.writes if path.endswith("ServiceAdjustments")]

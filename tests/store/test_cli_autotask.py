@@ -178,3 +178,23 @@ def test_an_approved_change_is_applied_once_as_an_adjustment_and_new_revenue_is_
     assert (after["psa_quantity"], after["change"]) == ("12", "0")
     for secret in SECRETS:
         assert not [out for out in OUTPUTS if secret in out], "a secret was shown"
+
+
+def test_units_changed_in_autotask_after_the_approval_are_a_conflict_and_nothing_is_sent(
+    database: str, tmp_path: Path, autotask: tuple[FakeAutotask, str]
+) -> None:
+    fake, url = autotask
+    synced_with_cards(tmp_path, url)
+    come = (date.today() - timedelta(days=1)).isoformat()
+    ok(tmp_path, "approve", "1:500", "--effective", come)
+    fake.set_units(1000, 11)
+
+    applied = trueup(tmp_path, "apply")
+
+    assert applied.returncode == 1
+    assert applied.stdout.startswith(
+        "1:500 Acme Dental / Microsoft 365 Business Premium: 10 -> 12: conflict (Autotask's "
+        "contract service 1000 has 11 units"
+    )
+    assert fake.adjustments() == []
+    assert fake.units(1000) == 11
