@@ -8,6 +8,7 @@ a source lists only the names of the secrets it has.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -87,6 +88,9 @@ def test_connection(kind: SourceType, values: Mapping[str, str]) -> None:
         detail = creds.redact(str(error), secrets)
         st.error(f"**{what}.** {then}\n\n{detail}", icon=":material/cloud_off:")
         return
+    except TrueUpError as error:
+        st.error(creds.redact(str(error), secrets), icon=":material/cloud_off:")
+        return
     where = next((values[a] for a in ADDRESSES if values.get(a)), None)
     reached = f" at {where}" if where else ""
     st.success(
@@ -127,36 +131,40 @@ def flash(text: str) -> None:
 
 
 def setting_inputs(
-    kind: SourceType, key: str, stored: Mapping[str, str] | None = None
+    kind: SourceType, key: str, source: SourceDetails | None = None
 ) -> dict[str, str]:
     """Give back the values typed for each of `kind`'s settings (a form's inputs).
 
     Settings show their stored value or default; secrets are password inputs, always blank:
-    for a saved source, blank keeps the stored one.
+    for a saved source, blank keeps the one it has (stored, or in secrets.toml).
     """
+    stored = source.settings if source is not None else {}
+    kept = {n: "stored" for n in source.secrets} if source is not None else {}
+    kept |= {n: "in secrets.toml" for n in source.file_secrets} if source is not None else {}
     values = {}
-    for field in kind.fields:
-        help_text = field.help
-        if field.secret:
-            placeholder = "stored: leave blank to keep" if stored is not None else None
+    for setting in kind.fields:
+        help_text = setting.help
+        if setting.secret:
+            where = kept.get(setting.name)
+            placeholder = f"{where}: leave blank to keep it" if where else None
             typed = st.text_input(
-                label(field.name) + (" *" if field.needed else ""),
+                label(setting.name) + (" *" if setting.needed else ""),
                 type="password",
                 help=help_text + " Stored encrypted, never shown again.",
                 placeholder=placeholder,
-                key=f"{key}-{field.name}",
+                key=f"{key}-{setting.name}",
             )
         else:
-            current = (stored or {}).get(field.name) or field.default or ""
-            if field.default is not None:
-                help_text += f" Default: {field.default}."
+            current = stored.get(setting.name) or setting.default or ""
+            if setting.default is not None:
+                help_text += f" Default: {setting.default}."
             typed = st.text_input(
-                label(field.name) + (" *" if field.needed else ""),
+                label(setting.name) + (" *" if setting.needed else ""),
                 value=current,
                 help=help_text,
-                key=f"{key}-{field.name}",
+                key=f"{key}-{setting.name}",
             )
-        values[field.name] = typed.strip()
+        values[setting.name] = typed.strip()
     return values
 
 
@@ -241,24 +249,8 @@ def add_form(opened: Store, details: list[SourceDetails]) -> None:
     if not name:
         st.error("The source needs a **Name**: fill it in.", icon=":material/error:")
         return
-    try:
-        with opened.session() as session:
-            full = values_to_test(session, name, chosen, values)
-            problem = missing_message(kind, full)
-            if problem:
-                st.error(problem, icon=":material/error:")
-                return
-            if tested:
-                test_connection(kind, full)
-                return
-            add_source(
-                session, name, chosen, values, user=current_user(), at=now(),
-                distributor=distributor,
-            )  # fmt: skip
-    except TrueUpError as error:
-        show_error(error)
-        return
-    flash(f'Source "{name}" added ({kind.title}). Test it, then sync it on the Sync page.')
+    done = f'Source "{name}" added ({kind.title}). Sync it on the Sync page.'
+    submit(opened, Submitted(name, kind, values, tested, distributor), done)
 
 
 def edit_form(opened: Store, source: SourceDetails) -> None:
@@ -271,7 +263,7 @@ def edit_form(opened: Store, source: SourceDetails) -> None:
             distributor = st.text_input(
                 "Distributor", value=source.distributor or "", key=f"{key}-distributor"
             )
-        values = setting_inputs(kind, key, source.settings)
+        values = setting_inputs(kind, key, source)
         save, test, remove = st.columns(3)
         saved = save.form_submit_button("Save changes", icon=":material/save:", type="primary")
         tested = test.form_submit_button("Test connection", icon=":material/network_check:")
@@ -288,24 +280,49 @@ def edit_form(opened: Store, source: SourceDetails) -> None:
         for f in kind.fields
         if not f.secret and source.settings.get(f.name) and not values[f.name]
     ]
+    typed = Submitted(source.name, kind, values, tested, distributor, tuple(cleared))
+    submit(opened, typed, f'Source "{source.name}" saved.')
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a source's form was submitted with, and whether to test it rather than save it."""
+
+    name: str
+    kind: SourceType
+    values: dict[str, str] = field(repr=False)
+    test: bool = False
+    distributor: str | None = None
+    cleared: tuple[str, ...] = ()
+
+
+def submit(opened: Store, typed: Submitted, done: str) -> None:
+    """Test the source as typed (over what is stored), or save it and say `done` after a rerun.
+
+    What a source lacks is named first; the test runs outside any database transaction, as it
+    may wait on the network.
+    """
+    kind = typed.kind
     try:
         with opened.session() as session:
-            full = values_to_test(session, source.name, source.type, values, cleared=cleared)
+            full = values_to_test(
+                session, typed.name, kind.name, typed.values, cleared=typed.cleared
+            )
             problem = missing_message(kind, full)
-            if problem:
-                st.error(problem, icon=":material/error:")
-                return
-            if tested:
-                test_connection(kind, full)
-                return
-            add_source(
-                session, source.name, source.type, values, user=current_user(), at=now(),
-                distributor=distributor, cleared=cleared,
-            )  # fmt: skip
+            if problem is None and not typed.test:
+                add_source(
+                    session, typed.name, kind.name, typed.values, user=current_user(), at=now(),
+                    distributor=typed.distributor, cleared=typed.cleared,
+                )  # fmt: skip
     except TrueUpError as error:
         show_error(error)
         return
-    flash(f'Source "{source.name}" saved.')
+    if problem is not None:
+        st.error(problem, icon=":material/error:")
+    elif typed.test:
+        test_connection(kind, full)
+    else:
+        flash(done)
 
 
 def remove_step(opened: Store, source: SourceDetails) -> None:

@@ -199,6 +199,7 @@ def test_editing_a_source_keeps_the_secrets_left_blank_and_replaces_one_typed(
     assert at.selectbox(key="source-new-type").value == "pax8"  # one PSA: a vendor is next
     assert at.text_input(key=f"{form}-company_id").value == "acme"
     assert at.text_input(key=f"{form}-private_key").value == ""
+    assert at.text_input(key=f"{form}-private_key").placeholder == "stored: leave blank to keep it"
 
     fill(at, {"base_url": connectwise}, form)
     press(at, "Test connection")  # the typed address with the stored keys
