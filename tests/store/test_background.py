@@ -241,3 +241,33 @@ def test_a_background_sync_killed_mid_way_is_marked_failed_and_can_start_again(
             lambda: (r := lines_run(store)) and r.status is not SyncStatus.RUNNING and r,
         )
     assert run.status is SyncStatus.OK and run.pid == again.pid, again.log.read_text()
+
+
+def test_two_syncs_of_one_source_started_at_once_run_one_and_refuse_the_other(
+    store: Store, held: Held
+) -> None:
+    add_psa(store)
+    together = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def sync() -> None:
+        together.wait()
+        try:
+            outcomes.append(sync_source(store, "psa", mode="full", transport=transport(held)))
+        except AlreadySyncing as refused:
+            outcomes.append(refused)
+
+    workers = [threading.Thread(target=sync) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        wait_for("one of the two refused", lambda: outcomes)
+    finally:
+        held.release.set()
+        for worker in workers:
+            worker.join()
+
+    assert [type(o).__name__ for o in outcomes] == ["AlreadySyncing", "SyncResult"]
+    with store.session() as session:
+        statuses = session.scalars(sa.select(SyncRun.status)).all()
+    assert statuses == [SyncStatus.OK, SyncStatus.OK], "the PSA's lines and catalogue, once"
