@@ -476,7 +476,11 @@ def _record(
 ) -> None:
     """Record what came of one send: the entry, its approval's state and an audit entry, in one
     transaction."""
-    request = _redacted_json(result.request if result else None, config)
+    # With no result (the request failed or went unanswered), the log says what was being sent.
+    asked = (
+        result.request if result else {"idempotency_key": entry.idempotency_key, **_asked(entry)}
+    )
+    request = _redacted_json(asked, config)
     response = _redacted_json(result.response if result else None, config)
     finished = state not in SENDABLE
     with store.session() as session:
@@ -520,6 +524,17 @@ def _record(
             },
             when,
         )
+
+
+def _asked(entry: WriteBackEntry) -> dict[str, Any]:
+    return {
+        "contract_id": entry.contract_id,
+        "line_id": entry.line_id,
+        "expected_quantity": _text(entry.expected_quantity),
+        "new_quantity": _text(entry.new_quantity),
+        "effective_date": entry.effective_date and entry.effective_date.isoformat(),
+        "mode": entry.mode,
+    }
 
 
 def _redacted(message: str, config: SourceConfig) -> str:

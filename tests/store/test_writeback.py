@@ -211,8 +211,17 @@ def test_an_unanswered_write_is_unknown_and_the_next_run_finds_it_applied(
     between = write_backs(store)
     second = apply_changes(store, transport=transport(fake), today=NOV_28)
 
+    with store.session() as session:
+        logged = session.scalars(
+            sa.select(AuditEntry.detail)
+            .where(AuditEntry.kind == "write_back")
+            .order_by(AuditEntry.id)
+        ).first()
     assert first == {ACME_BP: "unknown"}
     assert between == {ACME_BP: "unknown"}
+    assert logged is not None and logged["state"] == "unknown"
+    assert "may have been carried out" in logged["message"]
+    assert logged["request"]["line_id"] == "100" and logged["request"]["new_quantity"] == "12.0000"
     assert [(a.state, a.message) for a in second] == [
         ("applied", "found already applied (ConnectWise already shows 12)")
     ]
