@@ -56,6 +56,9 @@ effective_dated. Assumptions beyond the notes:
    `conditions=identifier="..."` (the read side keeps the identifier as the product id).
 9. (not in API-NOTES) the additions of one agreement fit in one page of 1000 when looking for
    an addition a change added already.
+10. (not in API-NOTES) an addition's `cancelledDate` is the first day it no longer bills: the
+   read side drops one cancelled on or before today, and an effective-dated change cancels the
+   old addition from the day the new one starts.
 """
 
 from __future__ import annotations
@@ -442,7 +445,7 @@ def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
     Reads first, always: an addition already at the new quantity (or a new addition already
     added) is `noop`, one at another quantity than the approver saw is `conflict`, and nothing
     is written. In place, the quantity is patched; effective-dated, the addition is cancelled
-    the day before the effective date and a new one added from it. Each write is read back.
+    from the effective date and a new one added from that date. Each write is read back.
     A write refused by ConnectWise (HTTP 4xx) is `rejected`; a write whose answer never came
     raises a ConnectorError with `outcome_unknown`, and the next attempt starts by reading.
     """
@@ -520,7 +523,9 @@ def _edit_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
 def _replace_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
     agreement, line = str(change.contract_id), str(change.line_id)
     path = f"finance/agreements/{agreement}/additions/{line}"
-    end = change.effective_date - timedelta(days=1)
+    # Cancelled from the day the new addition starts: an addition cancelled on or before a day
+    # no longer bills that day (as the read side takes it), so no day has both or neither.
+    end = change.effective_date
     try:
         old = steps.addition(agreement, line)
     except ConnectorError as error:

@@ -168,7 +168,7 @@ def test_effective_dated_ends_the_addition_and_adds_one_from_the_date() -> None:
     again = apply(fake, change)
 
     assert result.status == "applied"
-    assert fake.addition(100)["cancelledDate"] == "2026-11-30T00:00:00Z"  # type: ignore[index]
+    assert fake.addition(100)["cancelledDate"] == "2026-12-01T00:00:00Z"  # type: ignore[index]
     added = fake.addition(int(str(result.new_line_id)))
     assert added is not None
     assert (added["quantity"], added["effectiveDate"]) == (12, "2026-12-01T00:00:00Z")
