@@ -903,18 +903,6 @@ source_app = typer.Typer(
 )
 app.add_typer(source_app, name="source")
 
-WHAT_IS_WRONG = {
-    "auth": "bad credentials",
-    "permission": "no permission",
-    "not_found": "wrong site or base URL",
-    "rate_limited": "rate-limited",
-    "unreachable": "unreachable",
-    "server": "the source is failing",
-    "schema": "an answer TrueUp does not understand (wrong site or base URL?)",
-    "rejected": "the source refused the request",
-}
-"""A ConnectorError's kind, in the words `trueup source test` leads with."""
-
 
 @source_app.command("types")
 def source_types_command() -> None:
@@ -972,7 +960,7 @@ def source_test_command(
     name: Annotated[str, typer.Argument(help="The source to test.")],
 ) -> None:
     """Sign in to the source and read one record; say plainly what is wrong if that fails."""
-    from errors import ConnectorError
+    from errors import ADVICE, ConnectorError
     from store.credentials import redact
     from store.sources import source_config
 
@@ -984,7 +972,8 @@ def source_test_command(
         secrets = config.secret_values
         config.type.test(config.values)
     except ConnectorError as error:
-        typer.echo(f"{name}: {WHAT_IS_WRONG[error.kind.value]}: {redact(str(error), secrets)}")
+        what = ADVICE[error.kind][0].lower()
+        typer.echo(f"{name}: {what}: {redact(str(error), secrets)}")
         raise typer.Exit(1) from None
     except TrueUpError as error:
         typer.echo(f"{name}: not tested: {error}")

@@ -58,6 +58,49 @@ class ConnectorErrorKind(StrEnum):
     REJECTED = "rejected"  # any other 4xx: the source refused this request
 
 
+ADVICE: dict[ConnectorErrorKind, tuple[str, str]] = {
+    ConnectorErrorKind.AUTH: (
+        "Bad credentials",
+        "The source refused the keys: check each one in Settings (or make new ones), then try "
+        "again.",
+    ),
+    ConnectorErrorKind.PERMISSION: (
+        "No permission",
+        "The credentials work, but the API user may not read this: give it read rights to "
+        "companies, agreements or subscriptions, then try again.",
+    ),
+    ConnectorErrorKind.NOT_FOUND: (
+        "Wrong site or address",
+        "Nothing answers at that address: check the source's address (base URL, site or "
+        "company) in Settings.",
+    ),
+    ConnectorErrorKind.RATE_LIMITED: (
+        "Rate-limited",
+        "The source asks TrueUp to slow down: wait a few minutes and try again.",
+    ),
+    ConnectorErrorKind.UNREACHABLE: (
+        "Unreachable",
+        "TrueUp could not reach the source: check its address in Settings, and that this "
+        "server's network (DNS, proxy, firewall) lets it through.",
+    ),
+    ConnectorErrorKind.SERVER: (
+        "The source is failing",
+        "It answered with a server error: try again later; if it lasts, ask its support.",
+    ),
+    ConnectorErrorKind.SCHEMA: (
+        "Not the API TrueUp expects",
+        "Something answered, but not as this API does: check that the address in Settings is "
+        "the API's, not a web page's.",
+    ),
+    ConnectorErrorKind.REJECTED: (
+        "The source refused the request",
+        "Check the source's settings in Settings against the help of each, and try again.",
+    ),
+}
+"""A ConnectorError's kind as TrueUp says it (Test connection, the Sync page, the CLI): what is
+wrong, and what to do about it."""
+
+
 class ConnectorError(TrueUpError):
     """A source that could not be read or written; `kind` says which way it failed.
 

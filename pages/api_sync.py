@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from errors import ConnectorErrorKind, TrueUpError
+from errors import ADVICE, ConnectorErrorKind, TrueUpError
 from pages.workspace import ago, plural, show_error, workspace
 from store import SourceKind, SyncStatus
 from store.background import ApiSync, api_syncs, start_sync
@@ -18,26 +18,6 @@ from store.types import SyncMode
 REFRESH_SECONDS = 2
 """How often the section reads the syncs again while one runs."""
 
-NEXT_STEPS = {
-    ConnectorErrorKind.AUTH: "Check the source's keys in Settings, then sync again.",
-    ConnectorErrorKind.PERMISSION: (
-        "Give the source's API user permission to read this data, then sync again."
-    ),
-    ConnectorErrorKind.NOT_FOUND: (
-        "Check the source's address (base URL, site or company) in Settings."
-    ),
-    ConnectorErrorKind.RATE_LIMITED: "The API is throttling TrueUp: wait a few minutes and sync "
-    "again.",
-    ConnectorErrorKind.UNREACHABLE: (
-        "Check the source's address in Settings and this server's network, then sync again."
-    ),
-    ConnectorErrorKind.SERVER: "The source's own server failed: sync again later.",
-    ConnectorErrorKind.SCHEMA: (
-        "The reply was not what TrueUp expects: check that the base URL in Settings points at "
-        "the API, not at a web page."
-    ),
-    ConnectorErrorKind.REJECTED: "The source refused the request: check its settings in Settings.",
-}
 AGAIN = "Sync again; if it fails the same way, the sync's log is under data/logs/."
 STATUS = {
     SyncStatus.RUNNING: (":blue", ":material/progress_activity:", "running"),
@@ -57,7 +37,7 @@ def next_step(run: SyncRun) -> str:
     """Give back what to do about a failed sync, from the kind of error it recorded."""
     kind = (run.progress or {}).get("error_kind")
     try:
-        return NEXT_STEPS[ConnectorErrorKind(kind)]
+        return ADVICE[ConnectorErrorKind(kind)][1]
     except ValueError:
         return AGAIN
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from connectors.registry import TYPES, SourceType
-from errors import ConnectorError, ConnectorErrorKind, TrueUpError
+from errors import ADVICE, ConnectorError, TrueUpError
 from pages.workspace import show_error
 from store import Store
 from store import credentials as creds
@@ -26,46 +26,6 @@ from store.sources import (
     values_to_test,
 )
 from store.types import SourceKind, now
-
-WHAT_IS_WRONG: dict[ConnectorErrorKind, tuple[str, str]] = {
-    ConnectorErrorKind.AUTH: (
-        "Bad credentials",
-        "The source refused the keys: check each one (or make new ones) and type them again.",
-    ),
-    ConnectorErrorKind.PERMISSION: (
-        "No permission",
-        "The credentials work, but the API user may not read this: give it read rights to "
-        "companies, agreements or subscriptions, and test again.",
-    ),
-    ConnectorErrorKind.NOT_FOUND: (
-        "Wrong site or address",
-        "Nothing answers at that address: check the address (site, region, company) in the "
-        "settings.",
-    ),
-    ConnectorErrorKind.RATE_LIMITED: (
-        "Rate-limited",
-        "The source asks TrueUp to slow down: try again in a few minutes.",
-    ),
-    ConnectorErrorKind.UNREACHABLE: (
-        "Unreachable",
-        "TrueUp could not reach the source: check the address, and that this server's network "
-        "(DNS, proxy, firewall) lets it through.",
-    ),
-    ConnectorErrorKind.SERVER: (
-        "The source is failing",
-        "It answered with a server error: try again later; if it lasts, ask its support.",
-    ),
-    ConnectorErrorKind.SCHEMA: (
-        "Not the API TrueUp expects",
-        "Something answered, but not as this API does: check the address is the API's, not the "
-        "web site's.",
-    ),
-    ConnectorErrorKind.REJECTED: (
-        "The source refused the request",
-        "Check the settings against the help text of each, and test again.",
-    ),
-}
-"""A ConnectorError's kind as Test connection says it: what is wrong, and what to do."""
 
 ADDRESSES = ("base_url", "zone_url", "console_url", "discovery_url")
 """The settings that say where a source is, in the order Test connection names them."""
@@ -84,7 +44,7 @@ def test_connection(kind: SourceType, values: Mapping[str, str]) -> None:
         with st.spinner(f"Connecting to {kind.title}…"):
             kind.test(values)
     except ConnectorError as error:
-        what, then = WHAT_IS_WRONG[error.kind]
+        what, then = ADVICE[error.kind]
         detail = creds.redact(str(error), secrets)
         st.error(f"**{what}.** {then}\n\n{detail}", icon=":material/cloud_off:")
         return

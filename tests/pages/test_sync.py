@@ -275,7 +275,7 @@ def test_api_sources_show_running_progress_and_a_failure_with_its_next_step(
     assert "Last good sync: 3 hours ago" in captions and "No good sync yet" in captions
     (error,) = [e.value for e in at.error]
     assert error.startswith("ConnectWise refused the API keys")
-    assert "**Next:** Check the source's keys in Settings, then sync again." in error
+    assert "**Next:** The source refused the keys: check each one in Settings" in error
     assert not button(at, "Start full sync").disabled
     assert button(at, "Quick sync all").disabled, "the one vendor is syncing already"
     assert not button(at, "Quick sync", "api_quick_psa").disabled
@@ -287,9 +287,9 @@ def test_api_sources_show_running_progress_and_a_failure_with_its_next_step(
 @pytest.mark.parametrize(
     ("kind", "step"),
     [
-        ("rate_limited", "wait a few minutes and sync again"),
-        ("unreachable", "Check the source's address in Settings and this server's network"),
-        ("not_found", "Check the source's address (base URL, site or company)"),
+        ("rate_limited", "wait a few minutes and try again"),
+        ("unreachable", "check its address in Settings, and that this server's network"),
+        ("not_found", "check the source's address (base URL, site or company)"),
         (None, "Sync again; if it fails the same way, the sync's log is under data/logs/"),
     ],
 )
