@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from engine.contracts import APPROVALS, CHANGES, changes_to_apply
 from engine.schema import OPEN_TYPES
 from store.audit import audit, current_user
-from store.cards import current_cards
+from store.cards import CurrentCards, current_cards
 from store.db import Store
 from store.models import Decision
 from store.types import Action, CardStatus, WriteBack, now
@@ -73,9 +73,10 @@ def export_changes(
     return exported
 
 
-def _changes(store: Store) -> tuple[pl.DataFrame, list[int]]:
-    """Give back the changes to apply, and beside each the id of its approval."""
-    current = current_cards(store)
+def _changes(store: Store, current: CurrentCards | None = None) -> tuple[pl.DataFrame, list[int]]:
+    """Give back the changes to apply, and beside each the id of its approval (of `current`
+    cards when given, else worked out now)."""
+    current = current or current_cards(store)
     approved = current.cards.filter(
         (pl.col("status") == CardStatus.APPROVED.value)
         & pl.col("card_type").is_in([t.value for t in OPEN_TYPES])

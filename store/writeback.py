@@ -34,7 +34,7 @@ from engine.schema import QUANTITY
 from errors import ConnectorError, ConnectorErrorKind, TrueUpError
 from store import credentials
 from store.audit import audit, current_user
-from store.cards import current_cards
+from store.cards import CurrentCards, current_cards
 from store.changes import _changes
 from store.db import Store
 from store.models import Decision, Source, WriteBackEntry
@@ -244,7 +244,8 @@ def _enter(store: Store, config: SourceConfig) -> None:
     """Enter each approved change still pending into the outbox, once, and take out entries
     never sent whose approval no longer holds (undone, decided again, its vendor quantity
     moved, or exported)."""
-    changes, ids = _changes(store)
+    current = current_cards(store)  # once: reconciling is the costly part of entering
+    changes, ids = _changes(store, current)
     mode = config.type.write_mode(config.values) if config.type.write_mode else "in_place"
     at = now()
     rows = [
@@ -268,7 +269,7 @@ def _enter(store: Store, config: SourceConfig) -> None:
         for c, decision_id in zip(changes.iter_rows(named=True), ids, strict=True)
         if decision_id is not None
     ]
-    holding = _holding(store)
+    holding = _holding(store, current)
     with store.session() as session:
         if rows:
             dialect = sqlite if session.bind and session.bind.dialect.name == "sqlite" else None
@@ -289,9 +290,9 @@ def _enter(store: Store, config: SourceConfig) -> None:
             session.execute(sa.delete(WriteBackEntry).where(WriteBackEntry.id.in_(gone)))
 
 
-def _holding(store: Store) -> set[int]:
+def _holding(store: Store, current: CurrentCards) -> set[int]:
     """Give back the ids of the approvals in force that still hold (DESIGN 6)."""
-    cards = current_cards(store).cards.filter(pl.col("status") == CardStatus.APPROVED.value)
+    cards = current.cards.filter(pl.col("status") == CardStatus.APPROVED.value)
     approved = set(cards.select("account_id", "product_id").iter_rows())
     undo = aliased(Decision)
     with store.session() as session:
