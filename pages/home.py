@@ -14,6 +14,7 @@ import polars as pl
 import streamlit as st
 
 from engine import CardType
+from pages.card_apply import Psa, writing_psa
 from pages.workspace import (
     ago,
     money,
@@ -62,8 +63,13 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def next_step(states: list[SourceState], summary: CardSummary, now: datetime) -> NextStep:
-    """Give back what the month needs next: syncs, then the unmapped, then the open cards."""
+def next_step(
+    states: list[SourceState], summary: CardSummary, now: datetime, psa: Psa | None = None
+) -> NextStep:
+    """Give back what the month needs next: syncs, then the unmapped, then the open cards.
+
+    `psa` is the PSA when it takes changes back by API: the approved changes are applied to
+    it rather than exported."""
     if not any(s.kind is SourceKind.PSA and s.last_good for s in states):
         return NextStep(
             "Sync the PSA",
@@ -111,7 +117,8 @@ def next_step(states: list[SourceState], summary: CardSummary, now: datetime) ->
         return NextStep(
             "Send the approved changes",
             f"{plural(summary.pending.cards, 'approved change')} still to go out to the PSA: "
-            "export them on the Cards page before it invoices on the 1st.",
+            + (f"apply them to {psa} on the Cards page" if psa else "export them on the Cards page")
+            + " before it invoices on the 1st.",
             "pages/cards.py",
             "Cards",
         )
@@ -176,7 +183,7 @@ st.caption(
     f"{first:%B}, when approved changes take effect."
 )
 
-step = next_step(states, summary, now)
+step = next_step(states, summary, now, writing_psa(workspace))
 with st.container(border=True):
     st.markdown(f"**Next: {step.title}**  \n{step.text}")
     if step.page:

@@ -26,7 +26,7 @@ from store.db import Store
 from store.models import AccountMap, AuditEntry, Decision, ProductMap, SavedSummary, SyncRun
 from store.types import CardStatus, SyncStatus, WriteBack, now
 
-VERSION = 2
+VERSION = 3
 """Part of every key: bump it when what a summary holds, or how the engine counts, changes."""
 MAPS = (AccountMap, ProductMap)
 
@@ -67,8 +67,18 @@ class CardSummary:
         return sum((f.monthly_value for f in self.open_by_type.values()), Decimal("0.00"))
 
 
-CHANGES = (AuditEntry.kind.like("%map%"), AuditEntry.kind.like("decision%"))
-"""The audit entries of changes to maps (by file, by hand or auto) and of decisions."""
+CHANGES = (
+    AuditEntry.kind.like("%map%"),
+    AuditEntry.kind.like("decision%"),
+    AuditEntry.kind == "write_back",
+)
+"""The audit entries of changes to maps (by file, by hand or auto), of decisions, and of their
+changes sent to the PSA (which move an approval's write-back state)."""
+
+
+GONE_OUT = [WriteBack.APPLIED.value, WriteBack.NOOP.value, WriteBack.EXPORTED.value]
+"""Write-back states of an approved change that has gone out; any other (pending, or a send
+that ended in conflict, rejected, failed or unknown) still needs a person."""
 
 
 def state_key(session: Session) -> str:
@@ -113,7 +123,7 @@ def summarise(current: CurrentCards, key: str, at: datetime) -> CardSummary:
     decided = pl.col("status").is_in([CardStatus.APPROVED.value, CardStatus.DISMISSED.value])
     pending = cards.filter(
         (pl.col("status") == CardStatus.APPROVED.value)
-        & (pl.col("write_back") == WriteBack.PENDING.value)
+        & ~pl.col("write_back").is_in(GONE_OUT)
         & pl.col("card_type").is_in([t.value for t in OPEN_TYPES])
     )
     return CardSummary(

@@ -19,6 +19,7 @@ from store import credentials as creds
 from store.decisions import decide_cards, undo_last_decision
 from store.models import AuditEntry, Decision, Source
 from store.sources import add_source
+from store.summary import card_summary
 from store.sync import sync_source
 from store.types import now
 from store.writeback import OUTBOX, apply_changes, outbox
@@ -265,3 +266,17 @@ def test_a_psa_synced_from_files_or_none_cannot_take_changes(
 
     with pytest.raises(TrueUpError, match="is synced from files: export the changes instead"):
         outbox(store)
+
+
+def test_home_counts_a_change_as_gone_out_once_applied_and_a_conflict_as_still_to_do(
+    store: Store, fake: FakeConnectWise
+) -> None:
+    approve(store, ACME_BP, BIRCH_BP, effective=NOV_28)
+    assert card_summary(store).pending.cards == 2, "approved, not sent"
+
+    fake.set_quantity(200, 6)  # Birch's seats changed in ConnectWise since the approval
+    states = send(store, fake, today=NOV_28)
+
+    assert states == {ACME_BP: "applied", BIRCH_BP: "conflict"}
+    # The saved summary moves on with the write-back, not only with the next decision.
+    assert card_summary(store).pending.cards == 1, "the conflict still needs a person"
