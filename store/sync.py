@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 import polars as pl
@@ -26,8 +26,8 @@ from store import bulk, credentials
 from store.audit import audit, current_user
 from store.commitments import write_commitments
 from store.db import Store
+from store.models import Base, SyncRun
 from store.models import Source as SourceRow
-from store.models import SyncRun
 from store.retention import prune
 from store.running import Heartbeat, claim, lock_source, this_host
 from store.sources import ensure_source, source_config, source_named
@@ -341,6 +341,7 @@ def sync_source(
             vendors = sorted(frames["usage"].get_column("vendor").drop_nulls().unique().to_list())
             vendors = vendors or [source_name]
         stored: dict[str, int] = {}
+        gone: list[str] = []
         with store.session() as session:
             finished = at or now()
             for kind, frame in frames.items():
@@ -354,6 +355,14 @@ def sync_source(
                     warnings=list(pulled.warnings),
                     finished=finished,
                 )
+                said = _gone(session, kind, previous.get(kind), runs[kind], source_name)
+                if said:
+                    gone.append(said)
+                    session.execute(
+                        sa.update(SyncRun)
+                        .where(SyncRun.id == runs[kind])
+                        .values(warnings=[*pulled.warnings, said])
+                    )
             if pulled.commitments is not None and "usage" in runs:
                 write_commitments(session, runs["usage"], pulled.commitments)
             beat.stage("done")
@@ -392,7 +401,7 @@ def sync_source(
             raise
         raise TrueUpError(message) from None
     beat.stop()
-    warnings = list(pulled.warnings)
+    warnings = [*pulled.warnings, *gone]
     try:
         pruned = prune(store, source_id)
     except Exception as error:
@@ -408,6 +417,36 @@ def sync_source(
         warnings,
         pruned,
     )
+
+
+GONE_KEYS: dict[ImportKind, tuple[str, str, tuple[str, ...]]] = {
+    "psa": ("agreement line", "psa_lines", ("line_id",)),
+    "usage": ("vendor count", "usage_lines", ("vendor", "account_id", "product_id")),
+    "catalog": ("catalogue product", "catalog_lines", ("product_id",)),
+}
+"""What identifies a record of each kind of snapshot from one sync to the next."""
+
+
+def _gone(
+    session: Session, kind: ImportKind, previous: int | None, current: int, source: str
+) -> str | None:
+    """Give back a warning naming how many records of the previous snapshot `current` no
+    longer holds (deleted or ended at the source), or None when none went (or there was no
+    previous snapshot). A set difference, so it costs one pass over each snapshot."""
+    if previous is None:
+        return None
+    what, name, columns = GONE_KEYS[kind]
+    table = Base.metadata.tables[name]
+
+    def keys(run: int) -> sa.Select[Any]:
+        return sa.select(*(table.c[c] for c in columns)).where(table.c.sync_run_id == run)
+
+    left = sa.except_(keys(previous), keys(current)).subquery()
+    count = session.scalar(sa.select(sa.func.count()).select_from(left)) or 0
+    if not count:
+        return None
+    plural = what if count == 1 else f"{what}s"
+    return f"{count:,} {plural} of the last sync no longer in {source}: gone or ended there"
 
 
 def _last_good(session: Session, source_id: int, kind: ImportKind) -> int | None:

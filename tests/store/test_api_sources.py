@@ -155,6 +155,29 @@ def test_a_quick_connectwise_sync_merges_the_changed_lines(store: Store) -> None
     assert [str(q) for q in lines.get_column("quantity")] == ["11.0000", "5.0000", "1.0000"]
 
 
+def test_a_full_sync_says_how_many_records_went_since_the_last_one(store: Store) -> None:
+    fake = FakeConnectWise(company="acme", public="pub", private="priv-s3cret")
+    add(store, "psa", "connectwise", CW)
+    first = sync_source(store, "psa", mode="full", transport=transport(fake))
+    del fake.additions[20][1]  # Birch's labour line deleted in ConnectWise
+    fake.catalog.pop()  # and its catalogue item
+
+    again = sync_source(store, "psa", mode="full", transport=transport(fake))
+
+    assert not first.warnings, "a first sync has nothing to compare with"
+    said = [
+        "1 agreement line of the last sync no longer in psa: gone or ended there",
+        "1 catalogue product of the last sync no longer in psa: gone or ended there",
+    ]
+    assert again.warnings == said
+    with store.session() as session:
+        kept = session.scalars(
+            sa.select(SyncRun.warnings).where(SyncRun.id.in_(again.runs.values()))
+        )
+        assert sorted(w for run in kept for w in run or []) == said
+    assert sync_source(store, "psa", mode="full", transport=transport(fake)).warnings == []
+
+
 def test_a_quick_pax8_sync_is_a_full_pull(store: Store) -> None:
     fake = FakePax8()
     add(store, "pax8", "pax8", PAX8 | {"token_url": "https://p/oauth/token"})
