@@ -94,6 +94,8 @@ def source_row(sync: ApiSync, now: datetime) -> None:
         state.caption(
             f"Last good sync: {ago(good.started_at, now)}" if good else "No good sync yet"
         )
+        if last is not None and last.status is SyncStatus.OK and last.warnings:
+            state.caption("  \n".join(f"Note: {w}" for w in last.warnings))
         running = sync.running
         quick = buttons.button(
             "Quick sync", key=f"api_quick_{sync.name}", disabled=running, width="stretch"

@@ -284,6 +284,21 @@ def test_api_sources_show_running_progress_and_a_failure_with_its_next_step(
     assert button(at, "Full sync", "api_full_pax8").disabled
 
 
+def test_a_good_sync_shows_its_notes_such_as_records_gone(
+    workspace: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = add_api_sources(workspace, monkeypatch)
+    gone = "2 agreement lines of the last sync no longer in psa: gone or ended there"
+    record_run(
+        workspace, ids["psa"], SyncStatus.OK, finished_at=now(), warnings=[gone],
+        progress={"stage": "done", "requests": 9, "pages": 9, "records": 40},
+    )  # fmt: skip
+
+    at = sync_page()
+
+    assert f"Note: {gone}" in [c.value for c in at.caption]
+
+
 @pytest.mark.parametrize(
     ("kind", "step"),
     [
