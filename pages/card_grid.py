@@ -246,7 +246,7 @@ def column_defs() -> list[dict[str, object]]:
             "field": "flags",
             "headerName": "Flags",
             "filter": text,
-            "width": 100,
+            "width": 150,
             "cellClass": "trueup-flagged",
         },
     ]

@@ -93,4 +93,6 @@ def tile(card: dict[str, object], version: int) -> bool:
     dated = f" from {when:%Y-%m-%d}" if when else ""
     st.markdown(f"{money} · {escaped(str(card['status']))}{dated}{flags}")
     st.caption(prorated)
+    if card.get("commitment"):
+        st.caption(f"◷ {escaped(str(card['commitment']))}")
     return ticked

@@ -292,7 +292,12 @@ def _card_rows(cards: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("no proration"))
         .otherwise(pl.col("prorated_amount").cast(pl.String).fill_null(pl.lit("no price")))
         .alias("proration"),
-        pl.when("flagged").then(pl.lit("⚑ outlier")).otherwise(pl.lit("")).alias("flags"),
+        pl.concat_str(
+            pl.when("flagged").then(pl.lit("⚑ outlier")),
+            pl.when(pl.col("commitment").is_not_null()).then(pl.lit("◷ committed")),
+            separator=" · ",
+            ignore_nulls=True,
+        ).alias("flags"),
     )
 
 

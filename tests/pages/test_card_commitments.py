@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.card_view import commitment_warnings, loaded_cards
+from pages.card_view import View, commitment_warnings, filtered, grid_rows, loaded_cards
 from store import Store, import_csv, import_maps, open_store
 from store import credentials as creds
 from store.sources import add_source
@@ -66,6 +66,19 @@ def test_only_the_committed_decrease_card_carries_the_warning(workspace: Store) 
     # Birch's unchanged E3 is not listed at all.
     assert told == {"A1:M365BP": WARNING, "B1:M365BP": None}
     assert commitment_warnings(cards) == [f"Acme Dental, Business Premium: {WARNING}"]
+
+
+def test_the_grid_flags_the_committed_card_and_its_tile_says_why(workspace: Store) -> None:
+    cards = loaded_cards(workspace, date.today()).cards
+
+    rows = grid_rows(filtered(cards, View()), "")
+    flags = dict(zip(rows["row_id"], rows["flags"], strict=True))
+    assert flags["A1:M365BP"] == "◷ committed" and not flags["B1:M365BP"]
+
+    at = cards_page()
+    at.segmented_control(key="cards.view").set_value("tiles").run()
+    said = [c.value.replace("\\", "") for c in at.caption if c.value.startswith("◷")]
+    assert said == [f"◷ {WARNING}"]
 
 
 def test_a_commitment_that_has_ended_warns_no_more(workspace: Store) -> None:
