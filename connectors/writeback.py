@@ -4,7 +4,9 @@ Every PSA connector applies a `QuantityChange` the same way: read the line's cur
 stop with `conflict` when it is neither what the approver saw nor already the new quantity;
 write (unless `dry_run`); read back to verify; give back a `ChangeResult` holding exactly what
 was sent and answered, for the audit log. A line already at the new quantity is `noop`: that is
-how a change whose first attempt's outcome was unknown is never applied twice.
+how a change whose first attempt's outcome was unknown is never applied twice. A dry run reads
+and compares only: a change it would write comes back `applied` with a message starting
+"dry run", and nothing is sent.
 """
 
 from __future__ import annotations
@@ -58,4 +60,9 @@ class ChangeResult:
     message: str | None = None
 
 
-__all__ = ["ChangeResult", "Mode", "QuantityChange", "Status"]
+def shown(quantity: Decimal | None) -> str:
+    """Give back a quantity as people write it in a message: 12, not 12.0000."""
+    return "none" if quantity is None else f"{quantity.normalize():f}"
+
+
+__all__ = ["ChangeResult", "Mode", "QuantityChange", "Status", "shown"]

@@ -51,8 +51,10 @@ CLAIM_LEASE = timedelta(minutes=10)
 HELD = "held"
 BUSY = "sending"
 WITHDRAWN = "withdrawn"
+WOULD_APPLY = "would apply"
 """States `apply_changes` reports beside the write-back states: waiting for its effective date,
-being sent by another run right now, or not sent as its approval no longer holds."""
+being sent by another run right now, not sent as its approval no longer holds, or (a dry run)
+one the PSA would take."""
 FAILING = frozenset({"conflict", "rejected", "failed", "unknown"})
 """Reported states that need a person."""
 
@@ -204,7 +206,9 @@ def _apply_one(
             tried = _send(config, change, transport)
         except ConnectorError as error:
             return _failed_state(error).value, _redacted(str(error), config), None
-        return tried.status, _redacted(tried.message, config) if tried.message else None, None
+        # Nothing was sent: a change the PSA would take is said as such, not as applied.
+        state = WOULD_APPLY if tried.status == "applied" else tried.status
+        return state, _redacted(tried.message, config) if tried.message else None, None
     refused = _claim(store, entry, at or now())
     if refused is not None:
         return refused

@@ -111,7 +111,7 @@ from connectors.records import (
     utc,
 )
 from connectors.records import records_frame as _records_frame
-from connectors.writeback import ChangeResult, Mode, QuantityChange
+from connectors.writeback import ChangeResult, Mode, QuantityChange, shown
 from engine.schema import CATALOG, PSA_LINES
 from errors import ConnectorError, ConnectorErrorKind
 
@@ -538,7 +538,7 @@ def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
             message=(
                 f"TrueUp does not add services to Autotask contracts: add service "
                 f"{change.product_id} to contract {change.contract_id} in Autotask (Contracts > "
-                f"Services > New) with {_shown(change.new_quantity)} units from "
+                f"Services > New) with {shown(change.new_quantity)} units from "
                 f"{change.effective_date.isoformat()}, then sync."
             ),
         )
@@ -563,8 +563,8 @@ def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
             "rejected",
             applied_quantity=current,
             message=(
-                f"Autotask changes units in whole numbers: {_shown(current)} to "
-                f"{_shown(change.new_quantity)} is a change of {_shown(delta)}. Approve a whole "
+                f"Autotask changes units in whole numbers: {shown(current)} to "
+                f"{shown(change.new_quantity)} is a change of {shown(delta)}. Approve a whole "
                 "number of units."
             ),
         )
@@ -582,8 +582,8 @@ def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
             applied_quantity=current,
             request=request,
             message=(
-                f"dry run: nothing sent; {_shown(current)} units would become "
-                f"{_shown(change.new_quantity)}"
+                f"dry run: nothing sent; {shown(current)} units would become "
+                f"{shown(change.new_quantity)}"
             ),
         )
     with _explained():
@@ -604,8 +604,8 @@ def apply_change(client: ApiClient, change: QuantityChange) -> ChangeResult:
             response=answer,
             message=(
                 f"Autotask took the adjustment but contract service {change.line_id} shows "
-                f"{_shown(applied)} units on {change.effective_date.isoformat()}, not "
-                f"{_shown(change.new_quantity)}. Check the contract in Autotask before trying "
+                f"{shown(applied)} units on {change.effective_date.isoformat()}, not "
+                f"{shown(change.new_quantity)}. Check the contract in Autotask before trying "
                 "again."
             ),
         )
@@ -631,9 +631,9 @@ def _compared(
             "conflict",
             applied_quantity=current,
             message=(
-                f"Autotask's {what} {change.line_id} has {_shown(current)} {unit} on "
+                f"Autotask's {what} {change.line_id} has {shown(current)} {unit} on "
                 f"{change.effective_date.isoformat()}, not the "
-                f"{_shown(change.expected_quantity)} seen when the change was approved. Sync and "
+                f"{shown(change.expected_quantity)} seen when the change was approved. Sync and "
                 "look at the card again."
             ),
         )
@@ -663,8 +663,3 @@ def _reply(response: httpx.Response) -> dict[str, Any] | None:
     except ValueError:
         return {"text": response.text[:500]} if response.text else None
     return answer if isinstance(answer, dict) else {"reply": answer}
-
-
-def _shown(quantity: Decimal | None) -> str:
-    """Give back a quantity as people write it: 12, not 12.0000."""
-    return "none" if quantity is None else f"{quantity.normalize():f}"

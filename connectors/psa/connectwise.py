@@ -93,7 +93,7 @@ from connectors.records import (
     utc,
 )
 from connectors.records import records_frame as _records_frame
-from connectors.writeback import ChangeResult, Mode, QuantityChange, Status
+from connectors.writeback import ChangeResult, Mode, QuantityChange, Status, shown
 from engine.schema import CATALOG, PSA_LINES
 from errors import ConnectorError, ConnectorErrorKind, TrueUpError
 
@@ -514,8 +514,8 @@ def _edit_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
         return steps.result(
             "failed",
             applied_quantity=back,
-            message=f"{NAME} shows {back} on addition {line} after TrueUp wrote "
-            f"{change.new_quantity}: check the addition in {NAME}",
+            message=f"{NAME} shows {shown(back)} on addition {line} after TrueUp wrote "
+            f"{shown(change.new_quantity)}: check the addition in {NAME}",
         )
     return steps.result("applied", applied_quantity=back)
 
@@ -555,7 +555,7 @@ def _replace_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
         if early is not None:
             return early
     elif change.dry_run:
-        return steps.result("noop", message="dry run: would add the new addition")
+        return steps.result("applied", message="dry run: would add the new addition")
     if not ours:
         value = f"{end.isoformat()}T00:00:00Z"
         steps.write("PATCH", path, [{"op": "replace", "path": "cancelledDate", "value": value}])
@@ -581,7 +581,7 @@ def _replace_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
             applied_quantity=back,
             new_line_id=new_id,
             message=f"{NAME} shows addition {line} ending {ended or 'never'} and "
-            f"{back} from {change.effective_date} after TrueUp wrote them: check the "
+            f"{shown(back)} from {change.effective_date} after TrueUp wrote them: check the "
             f"agreement in {NAME}",
         )
     return steps.result("applied", applied_quantity=back, new_line_id=new_id)
@@ -602,7 +602,7 @@ def _add_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
             "noop",
             applied_quantity=change.new_quantity,
             new_line_id=_id(added),
-            message=f"{NAME} already has addition {_id(added)} of {change.new_quantity} "
+            message=f"{NAME} already has addition {_id(added)} of {shown(change.new_quantity)} "
             f"{change.product_id} from {change.effective_date}",
         )
     path = f"finance/agreements/{agreement}/additions"
@@ -621,7 +621,7 @@ def _add_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
             "Nothing was written; sync, and decide the card again",
         )
     if change.dry_run:
-        return steps.result("noop", message=f"dry run: would add {change.new_quantity}")
+        return steps.result("applied", message=f"dry run: would add {shown(change.new_quantity)}")
     condition = f'identifier="{change.product_id}"'
     items = [
         i
@@ -657,8 +657,8 @@ def _add_line(steps: _Steps, change: QuantityChange) -> ChangeResult:
             "failed",
             applied_quantity=back,
             new_line_id=new_id,
-            message=f"{NAME} shows {back} on new addition {new_id} after TrueUp wrote "
-            f"{change.new_quantity}: check it in {NAME}",
+            message=f"{NAME} shows {shown(back)} on new addition {new_id} after TrueUp wrote "
+            f"{shown(change.new_quantity)}: check it in {NAME}",
         )
     return steps.result("applied", applied_quantity=back, new_line_id=new_id)
 
@@ -668,20 +668,23 @@ def _compare(
 ) -> ChangeResult | None:
     """Give back the result that ends a change before writing (noop, conflict, a dry run)."""
     if found == change.new_quantity:
-        return steps.result("noop", applied_quantity=found, message=f"{NAME} already shows {found}")
+        return steps.result(
+            "noop", applied_quantity=found, message=f"{NAME} already shows {shown(found)}"
+        )
     if change.expected_quantity is None or found != change.expected_quantity:
         return steps.result(
             "conflict",
             applied_quantity=found,
-            message=f"{NAME} shows {found} on addition {line}, not the "
-            f"{change.expected_quantity} the approver saw: nothing was written. Sync, and "
+            message=f"{NAME} shows {shown(found)} on addition {line}, not the "
+            f"{shown(change.expected_quantity)} the approver saw: nothing was written. Sync, and "
             "decide the card again",
         )
     if change.dry_run:
         return steps.result(
-            "noop",
+            "applied",
             applied_quantity=found,
-            message=f"dry run: {NAME} shows {found}; would write {change.new_quantity}",
+            message=f"dry run: {NAME} shows {shown(found)}; would write "
+            f"{shown(change.new_quantity)}",
         )
     return None
 

@@ -105,7 +105,7 @@ from connectors.records import (
     timestamp,
 )
 from connectors.records import records_frame as _records_frame
-from connectors.writeback import ChangeResult, Mode, QuantityChange
+from connectors.writeback import ChangeResult, Mode, QuantityChange, shown
 from engine.schema import CATALOG, PSA_LINES
 from errors import ConnectorError, ConnectorErrorKind
 
@@ -584,7 +584,7 @@ def _add_line(client: ApiClient, change: QuantityChange, header: str) -> ChangeR
             applied_quantity=current,
             message=(
                 f"Halo's recurring invoice {header} already has a line for item "
-                f"{change.product_id} (line {line['id']}, quantity {_shown(current)}). Sync "
+                f"{change.product_id} (line {line['id']}, quantity {shown(current)}). Sync "
                 "and look at the card again."
             ),
         )
@@ -627,7 +627,7 @@ def _verified(
     applied = _quantity(line) if line is not None else None
     new_line = str(line["id"]) if line is not None and change.line_id is None else None
     if applied != change.new_quantity:
-        shown = "no such line" if line is None else f"quantity {_shown(applied)}"
+        seen = "no such line" if line is None else f"quantity {shown(applied)}"
         return ChangeResult(
             "failed",
             applied_quantity=applied,
@@ -635,8 +635,8 @@ def _verified(
             request=request,
             response=answer,
             message=(
-                f"Halo took the write but recurring invoice {header} shows {shown}, not "
-                f"{_shown(change.new_quantity)}. Check the invoice in Halo before trying again."
+                f"Halo took the write but recurring invoice {header} shows {seen}, not "
+                f"{shown(change.new_quantity)}. Check the invoice in Halo before trying again."
             ),
         )
     return ChangeResult(
@@ -653,7 +653,7 @@ def _compared(change: QuantityChange, current: Decimal, what: str) -> ChangeResu
             applied_quantity=current,
             message=(
                 f"Halo's {what} of recurring invoice {change.contract_id} has quantity "
-                f"{_shown(current)}, not the {_shown(change.expected_quantity)} seen when the "
+                f"{shown(current)}, not the {shown(change.expected_quantity)} seen when the "
                 "change was approved. Sync and look at the card again."
             ),
         )
@@ -666,8 +666,8 @@ def _dry(current: Decimal, change: QuantityChange, request: dict[str, Any]) -> C
         applied_quantity=current,
         request=request,
         message=(
-            f"dry run: nothing sent; quantity {_shown(current)} would become "
-            f"{_shown(change.new_quantity)}"
+            f"dry run: nothing sent; quantity {shown(current)} would become "
+            f"{shown(change.new_quantity)}"
         ),
     )
 
@@ -693,8 +693,3 @@ def _wire(quantity: Decimal) -> int | float:
     """Give back a quantity as a JSON number: whole numbers exactly; Halo keeps qty_order as a
     floating-point number, so a fraction goes as one."""
     return int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
-
-
-def _shown(quantity: Decimal | None) -> str:
-    """Give back a quantity as people write it: 12, not 12.0000."""
-    return "none" if quantity is None else f"{quantity.normalize():f}"

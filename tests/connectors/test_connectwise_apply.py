@@ -99,7 +99,7 @@ def test_a_dry_run_reads_and_compares_but_writes_nothing() -> None:
 
     result = apply(fake, replace(EDIT, dry_run=True))
 
-    assert result.status == "noop"
+    assert result.status == "applied", "would apply: a dry run sends nothing"
     assert result.message == "dry run: ConnectWise shows 10; would write 12"
     assert not fake.writes
 

@@ -151,6 +151,10 @@ def test_an_approved_change_is_applied_once_as_an_adjustment_and_new_revenue_is_
     applied = trueup(tmp_path, "apply")
 
     assert tried.returncode == 1, "New Revenue is refused even in a dry run"
+    assert (
+        "1:500 Acme Dental / Microsoft 365 Business Premium: 10 -> 12: would apply (dry run: "
+        "nothing sent; 10 units would become 12)" in tried.stdout.splitlines()
+    )
     assert applied.returncode == 1, applied.stdout + applied.stderr
     said = applied.stdout.splitlines()
     assert "1:500 Acme Dental / Microsoft 365 Business Premium: 10 -> 12: applied" in said
