@@ -27,3 +27,22 @@ def upload(page: Any, uploader: Any, files: list[Path]) -> None:
         except Exception:  # Playwright's TimeoutError: upload again
             continue
     raise AssertionError(f"the upload of {[f.name for f in files]} never showed")
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`, once the page has settled.
+
+    A rerun that ends while the list is open draws the selectbox again and closes the list:
+    then it is opened again.
+    """
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        idle(page)
+        box.click()
+        try:
+            wanted.click(timeout=10_000)
+            return
+        except Exception:  # Playwright's TimeoutError: open the list again
+            continue
+    raise AssertionError(f'"{option}" never showed in the selectbox "{label}"')

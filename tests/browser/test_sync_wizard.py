@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.steps import upload
+from tests.browser.steps import choose, upload
 
 MONTH = Path(__file__).resolve().parents[1] / "fixtures" / "month"
 
@@ -22,12 +22,6 @@ pytestmark = pytest.mark.browser
 def metric(page, label: str) -> str:
     box = page.get_by_test_id("stMetric").filter(has_text=label).first
     return box.get_by_test_id("stMetricValue").inner_text()
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick an option of the selectbox labelled `label`."""
-    page.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
 
 
 def test_a_csv_uploaded_through_the_wizard_changes_the_figures_on_home(
