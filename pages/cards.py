@@ -33,12 +33,12 @@ from pages.card_view import (
 from pages.workspace import (
     open_workspace,
     plural,
+    signed_in,
     through_the_router,
     unmapped_banner,
     workspace,
     workspace_url,
 )
-from store.audit import current_user
 from store.changes import approved_changes, export_changes
 from store.prefs import get_pref, set_pref
 from store.summary import state_key
@@ -186,7 +186,7 @@ def changes_out(url: str, key: str, user: str) -> None:
 through_the_router()
 url = workspace_url()
 opened = workspace()
-user = current_user()
+user = signed_in().name
 today = date.today()
 # Working the cards out saves the maps made by exact name (DESIGN 4.1), which moves the state
 # on once after a sync: read it again, so that the next click finds the same grid.

@@ -18,12 +18,12 @@ from pages.workspace import (
     ago,
     open_workspace,
     plural,
+    signed_in,
     through_the_router,
     workspace,
     workspace_url,
 )
 from store import import_maps
-from store.audit import current_user
 from store.map_lists import KindLists, MapLists, map_lists
 from store.mapping import (
     accept_suggestions,
@@ -450,14 +450,14 @@ with st.container():
 
 top = st.columns([3, 2], vertical_alignment="bottom")
 source = top[0].selectbox("Vendor or distributor", [ALL, *found.sources], key="mapping.source")
-last = last_map_action(opened, current_user())
+last = last_map_action(opened, signed_in().name)
 if last is not None and top[1].button(
     f"Undo: {last.describe()}",
     key="mapping.undo",
     icon=":material/undo:",
     help=f"Your last change to maps, made {ago(last.made_at, datetime.now(UTC))}.",
 ):
-    undone = undo_map_action(opened, user=current_user())
+    undone = undo_map_action(opened, user=signed_in().name)
     kept = (
         f" ({plural(undone.skipped, 'item')} left as changed since by someone else)"
         if undone and undone.skipped

@@ -15,10 +15,9 @@ import streamlit as st
 
 import settings
 from engine.month import periods_since
-from pages.workspace import money, plural, through_the_router, workspace
+from pages.workspace import money, plural, signed_in, through_the_router, workspace
 from report import month_name
 from report.charts import chart_png, chart_tables, month_charts
-from store.audit import current_user
 from store.month import (
     MONTHS,
     MonthSummary,
@@ -176,7 +175,7 @@ def month_close(summary: MonthSummary, steps: Checklist) -> None:
                 )
         if closed is not None:
             if st.button(f"Reopen {name}", icon=":material/lock_open:"):
-                reopen_month(workspace(), period, user=current_user())
+                reopen_month(workspace(), period, user=signed_in().name)
                 st.rerun()
             return
         left = steps.total - steps.done
@@ -187,7 +186,7 @@ def month_close(summary: MonthSummary, steps: Checklist) -> None:
                 help="Closing freezes the month's figures as they are now.",
             )
         if st.button(f"Close {name}", type="primary", icon=":material/lock:", disabled=not anyway):
-            close_month(workspace(), period, user=current_user())
+            close_month(workspace(), period, user=signed_in().name)
             st.toast(f"{name} is closed: its summary is frozen.", icon=":material/lock:")
             st.rerun()
 

@@ -6,9 +6,8 @@ import streamlit as st
 
 import settings
 from pages.sources import api_sources
-from pages.workspace import through_the_router, workspace, workspace_url
+from pages.workspace import signed_in, through_the_router, workspace, workspace_url
 from store import reset_demo, shown_url
-from store.audit import current_user
 from store.config import REGISTRY, get_setting, set_setting
 
 through_the_router()
@@ -30,7 +29,7 @@ with st.form("workspace-settings"):
     if st.form_submit_button("Save", icon=":material/save:"):
         if str(keep) != stored["keep_snapshots"]:
             with opened.session() as session:
-                set_setting(session, "keep_snapshots", str(keep), current_user())
+                set_setting(session, "keep_snapshots", str(keep), signed_in().name)
             st.success("Saved. Older snapshots are pruned after the next sync.")
         else:
             st.info("Nothing changed.")

@@ -14,10 +14,9 @@ import streamlit as st
 
 from connectors.registry import TYPES, SourceType
 from errors import ADVICE, ConnectorError, TrueUpError
-from pages.workspace import show_error
+from pages.workspace import show_error, signed_in
 from store import Store
 from store import credentials as creds
-from store.audit import current_user
 from store.sources import (
     SourceDetails,
     add_source,
@@ -271,7 +270,7 @@ def submit(opened: Store, typed: Submitted, done: str) -> None:
             problem = missing_message(kind, full)
             if problem is None and not typed.test:
                 add_source(
-                    session, typed.name, kind.name, typed.values, user=current_user(), at=now(),
+                    session, typed.name, kind.name, typed.values, user=signed_in().name, at=now(),
                     distributor=typed.distributor, cleared=typed.cleared,
                 )  # fmt: skip
     except TrueUpError as error:
@@ -298,7 +297,7 @@ def remove_step(opened: Store, source: SourceDetails) -> None:
     sure, cancel = st.columns(2)
     if sure.button("Remove it", key=f"source-remove-yes-{source.name}", type="primary"):
         with opened.session() as session:
-            remove_source(session, source.name, user=current_user(), at=now())
+            remove_source(session, source.name, user=signed_in().name, at=now())
         st.session_state.pop(f"source-remove-{source.name}", None)
         flash(f'Source "{source.name}" removed.')
     if cancel.button("Keep it", key=f"source-remove-no-{source.name}"):

@@ -20,8 +20,11 @@ import settings
 import store
 from errors import InputError, TrueUpError
 from store import SourceState, Store, StoreUnavailable
+from store.access import Permission, allows
+from store.audit import current_user
 from store.models import SyncRun
 from store.summary import refresh_summary
+from store.types import Role
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 _ROUTED: ContextVar[bool] = ContextVar("routed", default=False)
@@ -33,6 +36,29 @@ NEXT_STEPS: dict[type[TrueUpError], str] = {
     ),
     InputError: "Correct the file, or its columns on the Sync page, and upload it again.",
 }
+
+
+PERSON = "trueup.person"
+"""Where the sign-in gate (app.py) keeps the person this browser session signed in as."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who uses this browser session, and their role (None: the install's operator, when
+    sign-in is not configured; store.access)."""
+
+    name: str
+    role: Role | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return allows(self.role, permission)
+
+
+def signed_in() -> Person:
+    """Give back the person this session signed in as; with sign-in not configured, the
+    install's operator (`TRUEUP_USER`, else the server's user), who may do everything."""
+    found = st.session_state.get(PERSON)
+    return found if isinstance(found, Person) else Person(current_user())
 
 
 @contextmanager

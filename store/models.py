@@ -17,6 +17,7 @@ from store.types import (
     Action,
     Instant,
     Quantity,
+    Role,
     SnapshotKind,
     SourceKind,
     SyncMode,
@@ -317,6 +318,21 @@ class CardLock(Base):
     """The last action that took it."""
     made_by: Mapped[str] = mapped_column(sa.String(200))
     made_at: Mapped[datetime] = mapped_column(Instant())
+
+
+class User(Base):
+    """A person who may sign in: a local account (with a password hash) or a single sign-on
+    identity given a role by an admin (no password). Usernames of SSO people are their e-mail."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(sa.String(200))
+    role: Mapped[Role] = mapped_column(closed(Role, "role"))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(400))
+    """A strong one-way hash (never the password); None for a single sign-on identity."""
+    created_at: Mapped[datetime] = mapped_column(Instant())
+    created_by: Mapped[str] = mapped_column(sa.String(200))
 
 
 class UserPref(Base):

@@ -125,6 +125,14 @@ class WriteBack(StrEnum):
     EXPORTED = "exported"
 
 
+class Role(StrEnum):
+    """What a person may do (issue 8): each role may do all the one before it may."""
+
+    VIEWER = "viewer"  # reads every page, exports the month summary
+    APPROVER = "approver"  # maps, decides, exports changes
+    ADMIN = "admin"  # sources, credentials, users, settings, apply to the PSA
+
+
 class CardStatus(StrEnum):
     """A card's decision status (DESIGN 6): open unless a decision still holds."""
 

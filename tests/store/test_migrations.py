@@ -28,6 +28,7 @@ TABLES = {
     "month_figures",
     "write_backs",
     "commitment_lines",
+    "users",
 }
 
 
