@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from connectors.registry import SourceType, source_type
 from errors import TrueUpError
 from store import credentials
+from store.access import Permission, authorize
 from store.audit import audit
 from store.models import Source, SyncRun
 from store.types import SourceKind
@@ -111,6 +112,7 @@ def add_source(
     before, or in `.streamlit/secrets.toml`. `distributor`, when given, is the vendor's
     distributor ("" for none). Audited with setting names only.
     """
+    authorize(session, user, Permission.SOURCES)
     kind_of = source_type(type_name)
     name = name.strip()
     merged = _merged(session, name, kind_of, values, cleared)
@@ -160,6 +162,7 @@ def add_source(
             "type": kind_of.name,
             "settings": merged.settings,
             "secrets": sorted(merged.given_secrets),
+            **({} if saved.added else {"settings_before": old_settings}),
         },
         at,
     )
@@ -354,6 +357,7 @@ def remove_source(session: Session, name: str, *, user: str, at: datetime) -> bo
     A source with syncs keeps them (and its name, which maps and decisions refer to): it becomes
     a CSV source again, its settings and secrets dropped. Audited.
     """
+    authorize(session, user, Permission.SOURCES)
     source = source_named(session, name.strip())
     if source is None:
         raise TrueUpError(f'there is no source "{name}"')
