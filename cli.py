@@ -33,10 +33,14 @@ from engine.schema import CATALOG, OPEN_TYPES
 from errors import TrueUpError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import date, datetime
+
+    from sqlalchemy.orm import Session
 
     from store import Action, CurrentCards, SourceState, Store
     from store.month import MonthSummary
+    from store.types import Role
 
 app = typer.Typer(
     help="TrueUp: the monthly billing true-up of an MSP.",
@@ -1001,6 +1005,134 @@ def source_key_command() -> None:
     from store.credentials import new_key
 
     typer.echo(new_key())
+
+
+user_app = typer.Typer(
+    help="The people who may sign in to the app: local accounts and single sign-on identities.",
+    no_args_is_help=True,
+)
+app.add_typer(user_app, name="user")
+
+RoleOption = Annotated[str, typer.Option("--role", help="viewer, approver or admin.")]
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from standard input (scripts)."),
+]
+
+
+@user_app.command("add")
+def user_add_command(
+    username: Annotated[str, typer.Argument(help="Their username (an e-mail for --sso).")],
+    role: RoleOption,
+    name: Annotated[str | None, typer.Option("--name", help="Their name as shown.")] = None,
+    sso: Annotated[
+        bool, typer.Option("--sso", help="They sign in by single sign-on: no password.")
+    ] = False,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Add a person: a local account (asks for the password twice) or, with --sso, a single
+    sign-on identity given a role."""
+    from store.users import add_user
+
+    password = None if sso else _new_password(password_stdin)
+    _change_users(
+        lambda session, by: add_user(
+            session, username, _role(role), password=password, display_name=name, by=by
+        )
+    )
+    how = "signs in by single sign-on" if sso else "signs in with a password"
+    typer.echo(f"{username.strip().lower()} added as {_role(role).value} ({how})")
+
+
+@user_app.command("passwd")
+def user_passwd_command(
+    username: Annotated[str, typer.Argument(help="The local account.")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Give a local account a new password (asks for it twice)."""
+    from store.users import change_password
+
+    password = _new_password(password_stdin)
+    _change_users(lambda session, by: change_password(session, username, password, by=by))
+    typer.echo(f"password of {username.strip().lower()} changed")
+
+
+@user_app.command("role")
+def user_role_command(
+    username: Annotated[str, typer.Argument(help="The person.")],
+    role: Annotated[str, typer.Argument(help="viewer, approver or admin.")],
+) -> None:
+    """Give a person another role."""
+    from store.users import change_role
+
+    _change_users(lambda session, by: change_role(session, username, _role(role), by=by))
+    typer.echo(f"{username.strip().lower()} is now {_role(role).value}")
+
+
+@user_app.command("remove")
+def user_remove_command(
+    username: Annotated[str, typer.Argument(help="The person.")],
+) -> None:
+    """Remove a person: they can no longer sign in (the audit log keeps what they did)."""
+    from store.users import remove_user
+
+    _change_users(lambda session, by: remove_user(session, username, by=by))
+    typer.echo(f"{username.strip().lower()} removed")
+
+
+@user_app.command("list")
+def user_list_command() -> None:
+    """List the people who may sign in, their role and how they sign in."""
+    from store.users import people
+
+    with _store().session() as session:
+        rows = [
+            (u.username, u.role.value, u.display_name, u.password_hash is not None)
+            for u in people(session)
+        ]
+    if not rows:
+        typer.echo("no one yet: add an admin with `trueup user add NAME --role admin`")
+    for username, role, display, local in rows:
+        shown = f" ({display})" if display else ""
+        how = "password" if local else "single sign-on"
+        typer.echo(f"{username}{shown}: {role}, {how}")
+
+
+def _role(role: str) -> Role:
+    from store.types import Role
+
+    try:
+        return Role(role.strip().lower())
+    except ValueError:
+        _fail(TrueUpError(f'"{role}" is not a role: use viewer, approver or admin'))
+    raise AssertionError("unreachable: _fail exits")
+
+
+def _new_password(from_stdin: bool) -> str:
+    """Give back a new password: the first line of standard input, or typed twice, hidden."""
+    from store.users import UserError, check_password
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        check_password(password)
+    except UserError as error:
+        _fail(error)
+    return password
+
+
+def _change_users(change: Callable[[Session, str], object]) -> None:
+    """Make a change to the people who may sign in, as the install's operator (this shell)."""
+    from store.audit import current_user
+
+    store = _store()
+    try:
+        with store.session() as session:
+            change(session, current_user())
+    except TrueUpError as error:
+        _fail(error)
 
 
 @app.command("sync")
