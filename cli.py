@@ -25,7 +25,7 @@ import typer
 
 import settings
 from connectors.csv import parse_columns
-from connectors.csv.export import cards_for_export, unmapped_for_export
+from connectors.csv.export import cards_for_export, neutralised, unmapped_for_export
 from connectors.csv.inputs import Inputs, read_inputs
 from engine import CardType, GroupBy, Reconciliation, group_summary, reconcile
 from engine.mapping import suggest_unmapped
@@ -754,7 +754,8 @@ def summary_rows(figures: dict[str, Any]) -> pl.DataFrame:
     schema = {name: pl.Int64 if name in counts else pl.String for name in columns}
     headline = {"vendor": ALL_VENDORS, **figures["headline"]}
     rows = [{"month": figures["month"], **row} for row in [headline, *figures["by_vendor"]]]
-    return pl.DataFrame(rows, schema=schema)
+    # Vendor names come from vendors' files: neutralised for a spreadsheet, money left as is.
+    return pl.DataFrame(rows, schema=schema).with_columns(neutralised("vendor"))
 
 
 def summary_table(figures: dict[str, Any], currency: str) -> str:

@@ -14,6 +14,7 @@ import polars as pl
 import streamlit as st
 
 import settings
+from connectors.csv.export import neutralised_frame
 from engine.month import periods_since
 from pages.workspace import money, plural, signed_in, through_the_router, workspace
 from report import month_name
@@ -209,7 +210,7 @@ def chart_block(key: str, chart: alt.Chart, table: pl.DataFrame, period: str) ->
     )
     csv.download_button(
         "CSV",
-        data=table.write_csv(),
+        data=neutralised_frame(table).write_csv(),  # opened in spreadsheets
         file_name=f"trueup-{key}-{period}.csv",
         mime="text/csv",
         on_click="ignore",

@@ -50,26 +50,6 @@ _CARD_TEXT = {
 }
 
 
-def cards_for_export(cards: pl.DataFrame) -> pl.DataFrame:
-    """Give back the cards as the text columns of the cards CSV."""
-    return cards.select(_CARD_TEXT.get(c, pl.col)(c) for c in CARD_COLUMNS)
-
-
-def unmapped_for_export(unmapped: pl.DataFrame) -> pl.DataFrame:
-    """Give back the unmapped list as the text columns of its CSV."""
-    return unmapped.select(*UNMAPPED_COLUMNS[:-1], plain_decimal("quantity"))
-
-
-def write_cards(cards: pl.DataFrame, out: Path | IO[str] | IO[bytes]) -> None:
-    """Write the cards CSV; an unknown value is an empty cell."""
-    cards_for_export(cards).write_csv(out, null_value="")
-
-
-def write_unmapped(unmapped: pl.DataFrame, out: Path | IO[str] | IO[bytes]) -> None:
-    """Write the unmapped CSV: kind, vendor, vendor_id, vendor_name, quantity."""
-    unmapped_for_export(unmapped).write_csv(out, null_value="")
-
-
 FORMULA_START = r"^[=+\-@\t\r]"
 """What makes a spreadsheet read a text cell as a formula (CSV injection)."""
 
@@ -86,12 +66,43 @@ def neutralised(column: str) -> pl.Expr:
     )
 
 
+def neutralised_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Give back `frame` with every text column neutralised (see `neutralised`), for a file
+    people open in a spreadsheet; numbers, dates and decimals stay as they are.
+
+    Neutralise before writing numbers as text: `-12` as text would otherwise gain a `'`."""
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(*(neutralised(c) for c in texts))
+
+
+def cards_for_export(cards: pl.DataFrame) -> pl.DataFrame:
+    """Give back the cards as the text columns of the cards CSV: names and ids neutralised,
+    quantities and money exact."""
+    frame = neutralised_frame(cards.select(CARD_COLUMNS))
+    return frame.select(_CARD_TEXT.get(c, pl.col)(c) for c in CARD_COLUMNS)
+
+
+def unmapped_for_export(unmapped: pl.DataFrame) -> pl.DataFrame:
+    """Give back the unmapped list as the text columns of its CSV: names and ids neutralised."""
+    frame = neutralised_frame(unmapped.select(UNMAPPED_COLUMNS))
+    return frame.select(*UNMAPPED_COLUMNS[:-1], plain_decimal("quantity"))
+
+
+def write_cards(cards: pl.DataFrame, out: Path | IO[str] | IO[bytes]) -> None:
+    """Write the cards CSV; an unknown value is an empty cell."""
+    cards_for_export(cards).write_csv(out, null_value="")
+
+
+def write_unmapped(unmapped: pl.DataFrame, out: Path | IO[str] | IO[bytes]) -> None:
+    """Write the unmapped CSV: kind, vendor, vendor_id, vendor_name, quantity."""
+    unmapped_for_export(unmapped).write_csv(out, null_value="")
+
+
 def changes_for_export(changes: pl.DataFrame, *, as_text: bool) -> pl.DataFrame:
     """Give back the approved changes (engine CHANGES) as their file's columns: names and ids
     neutralised; quantities and money exact (as text for CSV, as decimals for Excel); the
     approval time in UTC."""
-    texts = [name for name, dtype in changes.schema.items() if dtype == pl.String]
-    frame = changes.with_columns(*(neutralised(c) for c in texts))
+    frame = neutralised_frame(changes)
     if as_text:
         return frame.with_columns(
             plain_decimal("old_quantity"),
