@@ -40,6 +40,11 @@ def audit(
 
 KINDS: dict[str, str] = {
     "sign_in": "Sign-in",
+    "sign_in_failed": "Sign-in refused",
+    "user_add": "Person added",
+    "user_passwd": "Password changed",
+    "user_role": "Role changed",
+    "user_remove": "Person removed",
     "sync": "Sync",
     "sync_failed": "Sync failed",
     "account_maps_auto": "Account maps made by name",
@@ -161,7 +166,7 @@ def _value(value: Any) -> str:
     if value is None or value == "":
         return "nothing"
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_value(v)}" for k, v in value.items() if v not in (None, False))
+        return ", ".join(f"{k}: {_value(v)}" for k, v in value.items() if v not in (None, False))
     return str(value)
 
 
@@ -231,6 +236,13 @@ def _source(detail: dict[str, Any], done: str) -> str:
 
 _WHAT: dict[str, Callable[[dict[str, Any]], str]] = {
     "sign_in": lambda d: "Signed in" + (f" ({d['method']})" if d.get("method") else ""),
+    "sign_in_failed": lambda d: f"Sign-in refused for {d.get('username')}",
+    "user_add": lambda d: f"{d.get('username')} added: {_value(d.get('after'))}",
+    "user_passwd": lambda d: f"{d.get('username')}'s password changed",
+    "user_role": lambda d: (
+        f"{d.get('username')}: {_value(d.get('before'))} → {_value(d.get('after'))}"
+    ),
+    "user_remove": lambda d: f"{d.get('username')} removed (was {_value(d.get('before'))})",
     "sync": _sync,
     "sync_failed": lambda d: f"Sync of {d.get('source')} failed: {d.get('error')}",
     "decision_approve": lambda d: _decision(d, "approved"),

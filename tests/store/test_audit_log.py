@@ -16,7 +16,15 @@ import sqlalchemy as sa
 import store as store_package
 from store import Action, Store, current_cards, import_csv
 from store import credentials as creds
-from store.audit import audit, audit_entries, audit_kinds, audit_people, count_entries, label
+from store.audit import (
+    audit,
+    audit_entries,
+    audit_kinds,
+    audit_people,
+    count_entries,
+    label,
+    what_changed,
+)
 from store.changes import export_changes
 from store.config import set_setting
 from store.decisions import decide_cards, undo_last_decision
@@ -206,6 +214,7 @@ def test_the_log_filters_by_person_kind_and_dates_and_counts_what_it_lets_throug
         ("product_maps_exclude", "Service maps: excluded"),
         ("account_maps_import", "Account maps: map file imported"),
         ("sign_in", "Sign-in"),
+        ("user_role", "Role changed"),
         ("backup_made", "Backup made"),
     ],
 )
@@ -246,3 +255,36 @@ def test_the_store_offers_no_way_to_change_or_delete_an_entry() -> None:
 
     offered = [name for name in vars(module) if not name.startswith("_")]
     assert not [n for n in offered if any(w in n for w in ("update", "delete", "edit", "remove"))]
+
+
+@pytest.mark.parametrize(
+    ("kind", "detail", "said"),
+    [
+        ("sign_in", {"method": "password"}, "Signed in (password)"),
+        ("sign_in_failed", {"username": "eve"}, "Sign-in refused for eve"),
+        (
+            "user_role",
+            {"username": "bob", "before": {"role": "viewer"}, "after": {"role": "approver"}},
+            "bob: role: viewer → role: approver",
+        ),
+        ("user_passwd", {"username": "bob"}, "bob's password changed"),
+        (
+            "source_changed",
+            {
+                "source": "psa",
+                "type": "connectwise",
+                "settings_before": {"company_id": "acme", "site": "na"},
+                "settings": {"company_id": "acme2", "site": "na"},
+                "secrets": ["private_key"],
+            },
+            "connectwise source psa changed; company_id: acme → acme2; "
+            "credentials given: private_key",
+        ),
+        ("backup_made", {"before": None, "after": "nightly.zip"}, "nothing → nightly.zip"),
+        ("backup_made", {"file": "nightly.zip"}, "file: nightly.zip"),
+    ],
+)
+def test_each_entry_says_what_changed_in_words(
+    kind: str, detail: dict[str, object], said: str
+) -> None:
+    assert what_changed(kind, detail) == said
