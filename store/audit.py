@@ -202,10 +202,12 @@ def _auto_maps(detail: dict[str, Any]) -> str:
 
 
 def _sync(detail: dict[str, Any]) -> str:
-    source, rows = detail.get("source"), _count(detail.get("rows"), "row")
+    what = {"psa": "PSA", "usage": "usage"}.get(detail.get("kind") or "", detail.get("kind"))
+    source, rows = detail.get("source"), _count(detail.get("rows"), f"{what or 'data'} row")
     if detail.get("file") or "mode" not in detail:
         file = f" from {detail['file']}" if detail.get("file") else ""
-        return f"{rows} of {detail.get('kind', 'data')} imported into {source}{file}"
+        return f"{rows} imported into {source}{file}"
+    rows = _count(detail.get("rows"), "row")
     return f"{rows} synced from {source} ({detail.get('type')}, {detail.get('mode')} sync)"
 
 

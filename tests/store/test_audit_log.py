@@ -288,3 +288,21 @@ def test_each_entry_says_what_changed_in_words(
     kind: str, detail: dict[str, object], said: str
 ) -> None:
     assert what_changed(kind, detail) == said
+
+
+@pytest.mark.parametrize(
+    ("detail", "said"),
+    [
+        (
+            {"source": "psa", "kind": "psa", "rows": 229, "file": "agreements.csv"},
+            "229 PSA rows imported into psa from agreements.csv",
+        ),
+        ({"source": "pax8", "kind": "usage", "rows": 1}, "1 usage row imported into pax8"),
+        (
+            {"source": "cw", "type": "connectwise", "mode": "quick", "rows": 12},
+            "12 rows synced from cw (connectwise, quick sync)",
+        ),
+    ],
+)
+def test_a_sync_says_how_many_rows_came_from_where(detail: dict[str, object], said: str) -> None:
+    assert what_changed("sync", detail) == said
