@@ -16,9 +16,11 @@ import streamlit as st
 import settings
 from connectors.csv.export import neutralised_frame
 from engine.month import periods_since
+from pages.card_tiles import escaped
 from pages.workspace import money, plural, signed_in, through_the_router, workspace
 from report import month_name
 from report.charts import chart_png, chart_tables, month_charts
+from store.access import Permission
 from store.month import (
     MONTHS,
     MonthSummary,
@@ -147,7 +149,7 @@ def month_close(summary: MonthSummary, steps: Checklist) -> None:
     with st.container(border=True):
         if closed is not None:
             st.markdown(
-                f":material/lock: **{name} is closed**: closed by {closed.by} on "
+                f":material/lock: **{name} is closed**: closed by {escaped(closed.by)} on "
                 f"{closed.at:%d %B %Y}. Its figures stay as they were then, whatever syncs or "
                 "decisions come later."
             )
@@ -157,7 +159,8 @@ def month_close(summary: MonthSummary, steps: Checklist) -> None:
             if steps.next is not None:
                 text, link = st.columns([4, 1], vertical_alignment="center")
                 text.info(
-                    f"**Next: {steps.next.title}**. {steps.next.detail}. {steps.next.next_step}",
+                    f"**Next: {steps.next.title}**. {escaped(steps.next.detail)}. "
+                    f"{steps.next.next_step}",
                     icon=":material/arrow_forward:",
                 )
                 if steps.next.page in PAGES:
@@ -168,12 +171,15 @@ def month_close(summary: MonthSummary, steps: Checklist) -> None:
                 icon = (
                     ":material/check_circle:" if step.done else ":material/radio_button_unchecked:"
                 )
-                left.markdown(f"{icon} **{step.title}**  \n{step.detail}")
+                left.markdown(f"{icon} **{step.title}**  \n{escaped(step.detail)}")
             for milestone in steps.rhythm:
                 right.markdown(
                     f"{MILESTONE_ICONS.get(milestone.state, '')} **{milestone.day:%a %d %b}: "
                     f"{milestone.title}**  \n{milestone.what}"
                 )
+        if not signed_in().can(Permission.SYNC):
+            st.caption("Approvers and admins close and reopen months.")
+            return
         if closed is not None:
             if st.button(f"Reopen {name}", icon=":material/lock_open:"):
                 reopen_month(workspace(), period, user=signed_in().name)
