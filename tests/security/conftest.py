@@ -35,6 +35,7 @@ FORMULAS = (FORMULA_ACCOUNT, FORMULA_PRODUCT, FORMULA_CONTRACT, FORMULA_UNMAPPED
 # The store tests' fixtures: each test here that takes a store runs on SQLite and PostgreSQL.
 postgres_url = store_fixtures.postgres_url
 store_url = store_fixtures.store_url
+store = store_fixtures.store
 
 PSA_NAMES = {
     # (column, id column, id) -> the hostile name
