@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import date, datetime
 
-    from sqlalchemy.orm import Session
-
     from store import Action, CurrentCards, SourceState, Store
     from store.month import MonthSummary
     from store.types import Role
@@ -1124,7 +1122,7 @@ def _new_password(from_stdin: bool) -> str:
     return password
 
 
-def _change_users(change: Callable[[Session, str], object]) -> None:
+def _change_users(change: Callable[[Any, str], object]) -> None:
     """Make a change to the people who may sign in, as the install's operator (this shell)."""
     from store.audit import current_user
 
