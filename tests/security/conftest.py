@@ -69,11 +69,15 @@ def _renamed(source: Path, target: Path, names: dict[tuple[str, str, str], str])
 
 @pytest.fixture
 def hostile(tmp_path: Path) -> Path:
-    """Give a folder with the hand-checked month's files, names made hostile: the PSA's
+    """Give a folder with the hostile month's files (see `write_hostile`)."""
+    return write_hostile(tmp_path / "hostile")
+
+
+def write_hostile(folder: Path) -> Path:
+    """Give `folder`, made, with the hand-checked month's files, names made hostile: the PSA's
     (accounts 300 and 400, three products, two contracts), Pax8's unmapped tenant and SKU, and
     two more vendors named as markup and as a formula (each with one tenant and SKU, mapped to
     Acme's labour and backup lines)."""
-    folder = tmp_path / "hostile"
     folder.mkdir()
     _renamed(MONTH / "psa.csv", folder / "psa.csv", PSA_NAMES)
     _renamed(MONTH / "usage-pax8.csv", folder / "usage-pax8.csv", USAGE_NAMES)
