@@ -14,6 +14,7 @@ import streamlit as st
 
 from errors import InputError
 from pages.api_sync import show_api_sources
+from pages.card_tiles import escaped
 from pages.uploads import (
     FIELD_LABELS,
     FILE_TYPES,
@@ -170,7 +171,7 @@ def wizard(states: list[SourceState]) -> None:
     roles: dict[int, str] = {}
     for position, header in enumerate(shown.headers):
         roles[position] = grid[position % 4].selectbox(
-            header or f"Column {position + 1} (no header)",
+            escaped(header) or f"Column {position + 1} (no header)",  # a file's text, not Markdown
             options,
             index=options.index(detected.get(position, "")),
             format_func=FIELD_LABELS.__getitem__,

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from pages.card_tiles import escaped
 from store import Store, import_csv, open_store, source_states
 from store import credentials as creds
 from store.models import Source, SyncRun
@@ -57,7 +58,7 @@ def upload(at: AppTest, name: str, data: bytes) -> None:
 
 
 def role(at: AppTest, header: str):
-    return next(s for s in at.selectbox if s.label == header)
+    return next(s for s in at.selectbox if s.label == escaped(header))
 
 
 def import_button(at: AppTest):

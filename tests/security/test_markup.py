@@ -161,3 +161,16 @@ def test_the_check_finds_a_name_left_unescaped() -> None:
         assert RAW.search(name), name
         assert not RAW.search(escaped(name)), name
     assert SCRIPT in unescaped("\\<script\\>alert\\(2\\)\\</script\\>")
+
+
+def test_an_uploaded_file_s_headers_and_values_show_as_text(workspace: Store) -> None:
+    from tests.pages.test_sync import new_vendor, upload
+
+    at = opened("pages/sync.py")
+    new_vendor(at, "acme-portal")
+    hostile = (
+        f"vendor,account_id,account_name,product_id,product_name,quantity,{BOLD}\n"
+        f"acme-portal,a-1,{XSS},P-1,{LINK},{SCRIPT},x\n"
+    )
+    upload(at, "usage.csv", hostile.encode())
+    check(at)
