@@ -306,3 +306,24 @@ def test_each_entry_says_what_changed_in_words(
 )
 def test_a_sync_says_how_many_rows_came_from_where(detail: dict[str, object], said: str) -> None:
     assert what_changed("sync", detail) == said
+
+
+def test_the_database_refuses_to_change_an_entry_whoever_asks(store: Store) -> None:
+    with store.session() as session:
+        audit(session, "ann", "setting", {"name": "keep_snapshots", "before": "3", "after": "5"})
+    attempts = [
+        sa.update(AuditEntry).values(made_by="mallory"),
+        sa.update(AuditEntry).values(detail={"name": "keep_snapshots", "after": "3"}),
+        sa.text("UPDATE audit_log SET kind = 'nothing'"),
+    ]
+
+    for attempt in attempts:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.session() as session:
+            session.execute(attempt)
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.session() as session:
+        session.scalars(sa.select(AuditEntry)).one().made_by = "mallory"
+
+    with store.session() as session:
+        entry = session.scalars(sa.select(AuditEntry)).one()
+        assert (entry.made_by, entry.kind) == ("ann", "setting")
+        assert entry.detail == {"name": "keep_snapshots", "before": "3", "after": "5"}
