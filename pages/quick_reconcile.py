@@ -15,7 +15,7 @@ from connectors.csv.inputs import Upload, read_inputs
 from engine import CardType, GroupBy, Reconciliation, flag_outliers, group_summary, reconcile
 from engine.schema import OPEN_TYPES
 from errors import TrueUpError
-from pages.workspace import through_the_router
+from pages.workspace import as_text, through_the_router
 
 FILE_TYPES = ["csv", "txt", "tsv", "xlsx"]
 TYPE_LABELS = {
@@ -115,7 +115,9 @@ try:
         auto_map,
     )
 except TrueUpError as error:
-    st.error(f"**{error.title}**\n\n" + str(error).replace("\n", "  \n"), icon=":material/error:")
+    # The message echoes the files' cells: shown as written, never as Markdown.
+    message = as_text(str(error)).replace("\n", "  \n")
+    st.error(f"**{error.title}**\n\n{message}", icon=":material/error:")
     st.stop()
 
 for warning in warnings:

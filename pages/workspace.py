@@ -162,6 +162,16 @@ def unmapped_banner(accounts: int, products: int) -> None:
         link.page_link("pages/mapping.py", label="Clear them on Mapping", icon=":material/link:")
 
 
+MARKUP_STARTS = "\\`*_[]<>~$|"
+"""What turns text into Markdown (or, `$`, a formula) where Streamlit renders it."""
+
+
+def as_text(message: str) -> str:
+    """Give back a message holding a file's or a vendor's text (a cell, a name) with what would
+    render as Markdown escaped, and its punctuation otherwise as written."""
+    return "".join(f"\\{c}" if c in MARKUP_STARTS else c for c in message)
+
+
 def show_error(error: TrueUpError) -> None:
     """Show an error as the user can act on it: what happened, and the next step."""
     message = str(error).replace("\n", "  \n")

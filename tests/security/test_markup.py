@@ -174,3 +174,18 @@ def test_an_uploaded_file_s_headers_and_values_show_as_text(workspace: Store) ->
     )
     upload(at, "usage.csv", hostile.encode())
     check(at)
+
+
+def test_quick_reconcile_s_error_echoing_a_cell_shows_it_as_text(workspace: Store) -> None:
+    from tests.pages.test_quick_reconcile import upload
+
+    at = opened("pages/quick_reconcile.py")
+    psa, usage, _, _ = at.file_uploader
+    psa.set_value(upload("psa.csv"))
+    usage.set_value(
+        ("usage.csv", f"vendor,customer,sku,qty\npax8,Acme,M365,{BOLD}\n".encode(), "text/csv")
+    )
+    at.run()
+
+    assert at.error  # the bad quantity is reported, its text as written
+    check(at, BOLD)
