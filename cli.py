@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from store import Action, CurrentCards, SourceState, Store
+    from store.alerts import SyncWatch
     from store.month import MonthSummary
     from store.types import Role
 
@@ -1172,13 +1173,14 @@ def sync_command(
     else:
         names = [source]
     mode = "quick" if quick else "full"
-    failed = 0
+    watch = _watch_for_alerts(store)
+    failed: list[tuple[str, str]] = []
     for name in names:
         started = time.monotonic()
         try:
             result = sync_source(store, name, mode=mode)
         except TrueUpError as error:
-            failed += 1
+            failed.append((name, str(error)))
             seconds = time.monotonic() - started
             typer.echo(f"{name}: failed after {seconds:.1f} s: {error}")
             continue
@@ -1194,8 +1196,38 @@ def sync_command(
             f"{name}: ok, {mode} sync, {rows} from {result.rows_read:,} records "
             f"in {result.seconds:.1f} s"
         )
+    if watch is not None:
+        _alert_after_syncs(store, watch, failed)
     if failed:
         raise typer.Exit(1)
+
+
+def _watch_for_alerts(store: Store) -> SyncWatch | None:
+    """Give back what the alert after the syncs compares with, or None: alerts are not set up,
+    or cannot be (said on stderr; the syncs run all the same)."""
+    from store.alerts import watch_syncs
+
+    try:
+        return watch_syncs(store)
+    except TrueUpError as error:
+        typer.echo(f"alerts: {error}; no alert will be sent", err=True)
+        return None
+
+
+def _alert_after_syncs(store: Store, watch: SyncWatch, failed: list[tuple[str, str]]) -> None:
+    """Send the alert the syncs call for; a failure to send is said on stderr, and changes no
+    exit code."""
+    from store.alerts import alert_after_syncs
+
+    try:
+        alert, problems = alert_after_syncs(store, watch, failed)
+    except TrueUpError as error:
+        typer.echo(f"alerts: {error}; no alert was sent", err=True)
+        return
+    for problem in problems:
+        typer.echo(f"alert not sent: {problem}", err=True)
+    if alert is not None and len(problems) < watch.targets.count:
+        typer.echo(f"alert sent: {alert.subject}")
 
 
 @app.command("apply")
@@ -1233,6 +1265,73 @@ def apply_command(
     typer.echo(("dry run: " * dry_run) + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     if FAILING & set(counts):
         raise typer.Exit(1)
+
+
+@app.command("backup")
+def backup_command(
+    out: Annotated[Path, typer.Option("--out", help="The backup file to write (a zip).")],
+) -> None:
+    """Back up the whole workspace to one file, consistent while the app runs (for cron).
+
+    It restores into SQLite or PostgreSQL alike with `trueup restore FILE`.
+    """
+    from store.backup import backup
+
+    try:
+        manifest = backup(_store(), out)
+    except TrueUpError as error:
+        _fail(error)
+    rows = sum(manifest.rows.values())
+    typer.echo(
+        f"backup written to {out}: {rows:,} rows of {len(manifest.rows)} tables "
+        f"(schema {manifest.revision}, TrueUp {manifest.trueup})"
+    )
+
+
+@app.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A file `trueup backup` wrote.")],
+) -> None:
+    """Restore a backup into an empty database (DATABASE_URL, else data/trueup.db).
+
+    A database that holds data is refused, and a damaged file restores nothing.
+    """
+    from store.backup import read_manifest, restore
+
+    try:
+        read_manifest(file)  # a wrong file is said before any database is made
+        manifest = restore(_store(), file)
+    except TrueUpError as error:
+        _fail(error)
+    rows = sum(manifest.rows.values())
+    typer.echo(
+        f"restored {rows:,} rows of {len(manifest.rows)} tables from {file} "
+        f"(backed up {manifest.created_at:%Y-%m-%d %H:%M} UTC from {manifest.database})"
+    )
+
+
+alert_app = typer.Typer(help="Alerts after `trueup sync`, set up under [alerts] in secrets.toml.")
+app.add_typer(alert_app, name="alert")
+
+
+@alert_app.command("test")
+def alert_test_command() -> None:
+    """Send a test message to every alert target; exit 1 if any failed."""
+    from connectors.alerts import send
+    from store.alerts import alert_targets, sample_alert
+
+    try:
+        targets = alert_targets()
+    except TrueUpError as error:
+        _fail(error)
+    if targets is None:
+        raise _fail(TrueUpError("no alerts are set up: add [alerts] to .streamlit/secrets.toml"))
+    problems = send(sample_alert(), targets)
+    for problem in problems:
+        typer.echo(f"alert not sent: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("test alert sent")
 
 
 def _write_csv(frame: pl.DataFrame, out: Path | None) -> str:

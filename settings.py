@@ -37,6 +37,12 @@ REGISTRY = {
             "0.5",
             "R: a change is an outlier at this share of the account's reconciled PSA quantity.",
         ),
+        Setting(
+            "alert_at_risk",
+            "",
+            "Alert after a sync when revenue at risk (open increases and New Revenue, monthly) "
+            "is at or over this amount; empty: never for that.",
+        ),
     )
 }
 
