@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from errors import ADVICE, ConnectorErrorKind, TrueUpError
-from pages.workspace import ago, plural, show_error, workspace
+from pages.workspace import ago, as_text, plural, show_error, workspace
 from store import SourceKind, SyncStatus
 from store.background import ApiSync, api_syncs, start_sync
 from store.models import SyncRun
@@ -104,7 +104,10 @@ def source_row(sync: ApiSync, now: datetime) -> None:
             "Full sync", key=f"api_full_{sync.name}", disabled=running, width="stretch"
         )
         if last is not None and last.status is SyncStatus.FAILED and last.error:
-            st.error(f"{last.error}  \n**Next:** {next_step(last)}", icon=":material/error:")
+            # The error quotes the vendor's own words: shown as written, never as Markdown.
+            st.error(
+                f"{as_text(last.error)}  \n**Next:** {next_step(last)}", icon=":material/error:"
+            )
     if quick or full:
         _start([sync.name], SyncMode.QUICK if quick else SyncMode.FULL)
 

@@ -22,9 +22,10 @@ from pages.card_tiles import escaped
 from store import Store, current_cards, open_store
 from store.cards import is_open
 from tests.conftest import ROOT
+from tests.fakes.server import Request
 from tests.security.conftest import BOLD, LINK, MARKUP, SCRIPT, XSS, load_hostile
 
-RAW = re.compile(r"(?<!\\)<(img|script)|(?<!\\)\*\*bold|:red\[|(?<!\\)\[link\]\(")
+RAW = re.compile(r"(?<!\\)<(img|script)|(?<!\\)\*\*bold|:red\[x|(?<!\\)\[link\]\(")
 """What a hostile name's Markdown source holds only when it was not escaped."""
 MARKDOWN_FIELDS = ("body", "label", "help", "placeholder")
 """Fields of an element's message that Streamlit renders as Markdown."""
@@ -189,3 +190,34 @@ def test_quick_reconcile_s_error_echoing_a_cell_shows_it_as_text(workspace: Stor
 
     assert at.error  # the bad quantity is reported, its text as written
     check(at, BOLD)
+
+
+class Refusing:
+    """A vendor API that signs in, then refuses every request, saying why in markup."""
+
+    def handle(self, request: Request) -> tuple[int, object]:
+        if request.path.endswith("/token"):
+            return 200, {"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}
+        return 400, {"message": f"{BOLD} {LINK} {XSS}"}
+
+
+def test_a_failed_sync_quoting_the_vendor_shows_its_words_as_text(
+    workspace: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from errors import TrueUpError
+    from store.credentials import new_key
+    from store.sources import add_source
+    from store.sync import sync_source
+    from store.types import now
+    from tests.fakes.server import serving
+
+    monkeypatch.setenv("TRUEUP_SECRET_KEY", new_key())
+    with serving(Refusing()) as url:
+        values = {"client_id": "c", "client_secret": "s", "base_url": f"{url}/v1",
+                  "token_url": f"{url}/oauth/token"}  # fmt: skip
+        with workspace.session() as session:
+            add_source(session, "portal", "pax8", values, user="ann", at=now())
+        with pytest.raises(TrueUpError, match="bold"):
+            sync_source(workspace, "portal", mode="full", user="ann")
+
+    check(opened("pages/sync.py"), BOLD)
