@@ -59,16 +59,17 @@ def workspace_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @contextmanager
-def serve(folder: Path, workspace_url: str) -> Iterator[str]:
+def serve(folder: Path, workspace_url: str, *args: str) -> Iterator[str]:
     """Give back the address of the app served by `streamlit run` on its own store
-    (`workspace_url`), never the checkout's data/trueup.db; its log goes to `folder`."""
+    (`workspace_url`), never the checkout's data/trueup.db; its log goes to `folder`. `args`
+    go after the others: `--server.address 0.0.0.0`, or `--` and the app's own."""
     port = _free_port()
     log = (folder / "server.log").open("w")
     server = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
             "--server.port", str(port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false",
+            "--browser.gatherUsageStats", "false", *args,
         ],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "TRUEUP_CURRENCY": "USD", "DATABASE_URL": workspace_url},
