@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
 
 from errors import TrueUpError
 from store.db import Store
-from store.migrate import current
+from store.migrate import config, current
 from store.models import Base
 from store.types import Instant, Quantity, now
 
@@ -124,16 +126,29 @@ def read_manifest(file: Path) -> Manifest:
 def restore(store: Store, file: Path) -> Manifest:
     """Give back the manifest of the backup `file`, after restoring it into the store.
 
-    The store must be empty (migrated, no rows) and at the backup's schema revision; all is
-    written in one transaction, so a wrong or damaged file leaves the store as it was.
+    The store must be empty (migrated, no rows). A backup made by an older TrueUp (an older
+    schema revision) is restored into that schema, which is then migrated to this one. All is
+    done in one transaction, so a wrong or damaged file leaves the store as it was.
     """
     with _zip_for_reading(file) as archive:
         manifest = _manifest(archive, file)
         try:
             with store.engine.begin() as connection:
                 _check_target(connection, manifest)
+                older = manifest.revision != current(connection)
+                if older:
+                    command.downgrade(config(connection), manifest.revision or "base")
+                present = _columns(connection)
                 for table in TABLES:
-                    written = _restore_table(connection, _restorable(table), archive, file)
+                    if table.name not in present:
+                        if manifest.rows.get(table.name, 0):
+                            raise BackupError(
+                                f"{file} holds rows of {table.name}, which its schema revision "
+                                f"{manifest.revision} does not have: it is damaged"
+                            )
+                        continue
+                    restorable = _restorable(table, present[table.name])
+                    written = _restore_table(connection, restorable, archive, file)
                     if written != manifest.rows.get(table.name, 0):
                         raise BackupError(
                             f"{file} is damaged: its {table.name} holds {written} rows where "
@@ -142,6 +157,8 @@ def restore(store: Store, file: Path) -> Manifest:
                         )
                 if store.dialect == "postgresql":
                     _reset_sequences(connection)
+                if older:
+                    command.upgrade(config(connection), "head")
         except (zipfile.BadZipFile, EOFError, ValueError, KeyError) as error:
             raise BackupError(
                 f"{file} is damaged ({error}); nothing was restored. Use another backup."
@@ -207,11 +224,11 @@ def _encode(value: Any) -> Any:
 
 
 def _check_target(connection: sa.Connection, manifest: Manifest) -> None:
-    here = current(connection)
-    if manifest.revision != here:
+    if manifest.revision not in _known_revisions():
         raise BackupError(
-            f"the backup is of schema revision {manifest.revision} (TrueUp {manifest.trueup}) "
-            f"and this database is at {here}: restore it with the TrueUp version that made it"
+            f"the backup is of schema revision {manifest.revision}, made by TrueUp "
+            f"{manifest.trueup}, which is newer than this one ({_version()}): upgrade TrueUp, "
+            "then restore"
         )
     holding = [
         table.name
@@ -227,10 +244,28 @@ def _check_target(connection: sa.Connection, manifest: Manifest) -> None:
         )
 
 
-def _restorable(table: sa.Table) -> sa.Table:
-    """Give back a copy of `table` that writes a missing JSON value as SQL NULL, as an ORM
-    insert leaves it, rather than as the JSON text `null`."""
-    copy = table.to_metadata(sa.MetaData())
+def _known_revisions() -> set[str]:
+    """Give back every schema revision this TrueUp's migrations know."""
+    return {script.revision for script in ScriptDirectory.from_config(config()).walk_revisions()}
+
+
+def _columns(connection: sa.Connection) -> dict[str, set[str]]:
+    """Give back each table of the database and its columns (the schema of the backup)."""
+    inspector = sa.inspect(connection)
+    return {
+        name: {column["name"] for column in inspector.get_columns(name)}
+        for name in inspector.get_table_names()
+    }
+
+
+def _restorable(table: sa.Table, present: set[str]) -> sa.Table:
+    """Give back a copy of `table` of only the columns `present` in the database, that writes a
+    missing JSON value as SQL NULL, as an ORM insert leaves it, not as the JSON text `null`."""
+    copy = sa.Table(
+        table.name,
+        sa.MetaData(),
+        *(column._copy() for column in table.columns if column.name in present),
+    )
     for column in copy.columns:
         if isinstance(column.type, sa.JSON):
             column.type = sa.JSON(none_as_null=True)
