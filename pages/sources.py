@@ -14,7 +14,7 @@ import streamlit as st
 
 from connectors.registry import TYPES, SourceType
 from errors import ADVICE, ConnectorError, TrueUpError
-from pages.workspace import show_error, signed_in
+from pages.workspace import as_text, show_error, signed_in
 from store import Store
 from store import credentials as creds
 from store.sources import (
@@ -44,11 +44,11 @@ def test_connection(kind: SourceType, values: Mapping[str, str]) -> None:
             kind.test(values)
     except ConnectorError as error:
         what, then = ADVICE[error.kind]
-        detail = creds.redact(str(error), secrets)
+        detail = as_text(creds.redact(str(error), secrets))  # the vendor's words, as written
         st.error(f"**{what}.** {then}\n\n{detail}", icon=":material/cloud_off:")
         return
     except TrueUpError as error:
-        st.error(creds.redact(str(error), secrets), icon=":material/cloud_off:")
+        st.error(as_text(creds.redact(str(error), secrets)), icon=":material/cloud_off:")
         return
     where = next((values[a] for a in ADDRESSES if values.get(a)), None)
     reached = f" at {where}" if where else ""

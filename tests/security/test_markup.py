@@ -221,3 +221,20 @@ def test_a_failed_sync_quoting_the_vendor_shows_its_words_as_text(
             sync_source(workspace, "portal", mode="full", user="ann")
 
     check(opened("pages/sync.py"), BOLD)
+
+
+def test_a_failed_connection_test_quoting_the_vendor_shows_its_words_as_text(
+    workspace: Store,
+) -> None:
+    from tests.fakes.server import serving
+    from tests.pages.test_settings import settings_page
+    from tests.pages.test_sources import fill, press
+
+    with serving(Refusing()) as url:
+        at = settings_page()
+        fill(at, {"name": "psa", "base_url": url, "company_id": "acme", "public_key": "p",
+                  "private_key": "k", "client_id": "c"})  # fmt: skip
+        press(at, "Test connection")
+
+    assert at.error
+    check(at, BOLD)
