@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+import connectors.http  # noqa: F401  (drops httpx's own request log lines, which show URLs whole)
 from errors import TrueUpError
 
 
