@@ -129,8 +129,16 @@ def current_person(store: Store) -> Person | None:
             found = st.session_state[PERSON] = Person(found.name, role)
         return found
     user = _sso_user()
-    email = str(user.get("email") or "") if user is not None else ""
+    if user is None:
+        return None
+    # Entra ID gives no `email` for an account without a mailbox: its sign-in name then is one.
+    email = next(
+        (str(user.get(claim)) for claim in ("email", "preferred_username")
+         if "@" in str(user.get(claim) or "")),
+        "",
+    )  # fmt: skip
     if not email:
+        st.session_state[REFUSED] = ""
         return None
     with store.session() as session:
         row = sso_user(session, email, sso_default_role())
@@ -165,12 +173,15 @@ def sign_in_page() -> None:
     """The sign-in page: a local account's username and password, and a button per single
     sign-on provider; or, for a person signed in by single sign-on no admin has let in, why."""
     st.title("Sign in to TrueUp")
-    refused = st.session_state.get(REFUSED)
-    if refused:
+    if REFUSED in st.session_state:
+        refused = st.session_state[REFUSED]
         st.error(
             f"**{refused} may not use TrueUp yet.** You signed in, but no admin has added you. "
             f"Ask an admin to run `trueup user add {refused} --role viewer --sso` (or "
-            "approver, or admin), then sign in again.",
+            "approver, or admin), then sign in again."
+            if refused
+            else "**Your identity provider gave no e-mail address**, and TrueUp knows people "
+            "by theirs. Ask your admin to add the `email` claim to TrueUp's app registration.",
             icon=":material/block:",
         )
         if st.button("Sign out", icon=":material/logout:"):
@@ -181,7 +192,15 @@ def sign_in_page() -> None:
         local = has_local_accounts(session)
     if local:
         _password_form(store)
-    for provider, label in providers():
+    offered = providers()
+    if not local and not offered:
+        st.error(
+            "**Sign-in offers no way in.** `[auth]` in `.streamlit/secrets.toml` names no "
+            "provider with a `client_id` (see the README's Sign-in section), and there is no "
+            "local account: add one with `trueup user add NAME --role admin`.",
+            icon=":material/error:",
+        )
+    for provider, label in offered:
         if st.button(f"Sign in with {label}", icon=":material/key:", key=f"trueup.sso.{provider}"):
             if provider:
                 st.login(provider)

@@ -229,3 +229,31 @@ def test_with_sign_in_configured_every_address_gets_the_sign_in_page(
     team: Store, served_on_every_address: None
 ) -> None:
     assert titles(app().run()) == ["Sign in to TrueUp"]
+
+
+def test_an_entra_account_without_a_mailbox_is_known_by_its_sign_in_name(
+    workspace: Store,
+) -> None:
+    at = app()
+    at.secrets["auth"] = MICROSOFT
+    at.user = {"is_logged_in": True, "preferred_username": "ops@example.com", "name": "Ops"}
+    at.run()
+    assert at.session_state[PERSON] == Person("ops@example.com", Role.VIEWER)
+
+
+def test_a_provider_that_gives_no_e_mail_is_refused_plainly(workspace: Store) -> None:
+    at = app()
+    at.secrets["auth"] = MICROSOFT
+    at.user = {"is_logged_in": True, "name": "Nameless"}
+    at.run()
+    assert titles(at) == ["Sign in to TrueUp"]
+    assert at.error[0].value.startswith("**Your identity provider gave no e-mail address**")
+    assert PERSON not in at.session_state
+
+
+def test_sign_in_with_no_way_in_says_what_to_fix(workspace: Store) -> None:
+    at = app()
+    at.secrets["auth"] = {"redirect_uri": MICROSOFT["redirect_uri"], "cookie_secret": "x"}
+    at.run()
+    assert titles(at) == ["Sign in to TrueUp"]
+    assert at.error[0].value.startswith("**Sign-in offers no way in.**")
