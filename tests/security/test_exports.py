@@ -19,6 +19,8 @@ from store.cards import is_open
 from store.decisions import decide_cards
 from store.types import Action
 from tests.conftest import run_trueup
+from tests.pages import test_audit as audit_page_tests
+from tests.security import test_markup as markup_tests
 from tests.security.conftest import (
     FORMULA_ACCOUNT,
     FORMULA_PRODUCT,
@@ -158,3 +160,52 @@ def test_every_formula_start_gains_a_quote_and_other_columns_keep_their_type(sta
 def test_the_hostile_names_all_start_as_formulas() -> None:
     # Guards the other tests here: a payload that no longer starts a formula tests nothing.
     assert all(re.match(r"[=+\-@]", name) for name in FORMULAS)
+
+
+# The pages' downloads, on the hostile month served to AppTest (see test_markup.py).
+workspace = markup_tests.workspace
+downloads = audit_page_tests.downloads
+
+
+def test_month_page_chart_csvs_neutralise_vendor_names(
+    workspace: Store, downloads: dict[str, bytes]
+) -> None:
+    decided(workspace)
+
+    at = markup_tests.opened("pages/month.py")
+
+    assert not at.exception
+    tables = {name: data.decode() for name, data in downloads.items() if name.endswith(".csv")}
+    assert tables, downloads.keys()
+    for text in tables.values():
+        rows = read_csv(text)
+        no_formula_in(rows, *(c for c in rows[0] if c not in ("period", "vendor", "type")))
+    by_vendor = next(text for name, text in tables.items() if "by_vendor" in name)
+    assert f"'{FORMULA_VENDOR}" in by_vendor
+
+
+def test_quick_reconcile_csvs_neutralise_names(
+    workspace: Store, hostile: Path, downloads: dict[str, bytes]
+) -> None:
+    at = markup_tests.opened("pages/quick_reconcile.py")
+    psa, usage, maps, _ = at.file_uploader
+    psa.set_value(("psa.csv", (hostile / "psa.csv").read_bytes(), "text/csv"))
+    usage.set_value(("usage-pax8.csv", (hostile / "usage-pax8.csv").read_bytes(), "text/csv"))
+    maps.set_value(
+        [
+            (n, (hostile / n).read_bytes(), "text/csv")
+            for n in ("account-map.csv", "product-map.csv")
+        ]
+    )
+    at.run()
+
+    assert not at.exception and not at.error
+    texts = [data.decode() for name, data in downloads.items() if name.endswith(".csv")]
+    assert len(texts) == 2  # the cards and the unmapped list
+    names = set()
+    for text in texts:
+        rows = read_csv(text)
+        numbers = ("psa_quantity", "vendor_quantity", "change", "unit_price", "monthly_value")
+        no_formula_in(rows, *numbers, "quantity")
+        names |= {r.get("account_name") or r.get("vendor_name") for r in rows}
+    assert f"'{FORMULA_ACCOUNT}" in names and f"'{FORMULA_UNMAPPED}" in names
