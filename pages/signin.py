@@ -22,7 +22,9 @@ from store import Store
 from store.access import role_of
 from store.types import Role
 from store.users import (
+    LOCKOUT,
     has_local_accounts,
+    locked_out,
     record_failed_sign_in,
     record_sign_in,
     sso_user,
@@ -35,6 +37,8 @@ ALLOW_ENV = "TRUEUP_ALLOW_UNAUTHENTICATED"
 PROVIDER_LABELS = {"microsoft": "Microsoft", "google": "Google"}
 REFUSED = "trueup.sso_refused"
 """Where the gate keeps the e-mail of a single sign-on person no admin has let in."""
+
+LOCKOUT_MINUTES = int(LOCKOUT.total_seconds() // 60)
 
 log = logging.getLogger("trueup")
 
@@ -216,6 +220,14 @@ def _password_form(store: Store) -> None:
     if not submitted:
         return
     with store.session() as session:
+        if locked_out(session, username):
+            st.error(
+                f"**Too many refused sign-ins for this username**: wait {LOCKOUT_MINUTES} "
+                "minutes and try again, or ask an admin to set a new password "
+                "(`trueup user passwd NAME`).",
+                icon=":material/lock_clock:",
+            )
+            return
         user = verify(session, username, password)
         if user is None:
             record_failed_sign_in(session, username)

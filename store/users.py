@@ -13,7 +13,7 @@ with store.access.authorize(..., Permission.USERS), except a person changing the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,11 +24,16 @@ from sqlalchemy.orm import Session
 from errors import TrueUpError
 from store.access import Permission, authorize
 from store.audit import audit
-from store.models import User
+from store.models import AuditEntry, User
 from store.types import Role, now
 
 MIN_PASSWORD = 12
 """The shortest password accepted: length is what makes a password hard to guess."""
+
+ATTEMPTS = 5
+LOCKOUT = timedelta(minutes=15)
+"""A username refused ATTEMPTS times within LOCKOUT is not let in until LOCKOUT has passed,
+even with the right password: it slows anyone guessing passwords to 20 tries an hour."""
 
 SSO = "single sign-on"
 """Who adds the row of a person signed in by single sign-on with the default role."""
@@ -210,8 +215,23 @@ def record_sign_in(
 
 def record_failed_sign_in(session: Session, tried: str, at: datetime | None = None) -> None:
     """Audit a refused sign-in: the username tried only (never the password)."""
-    tried = tried.strip()[:200] or "(blank)"
+    tried = tried.strip().lower()[:200] or "(blank)"
     audit(session, tried, "sign_in_failed", {"username": tried}, at)
+
+
+def locked_out(session: Session, tried: str, at: datetime | None = None) -> bool:
+    """True when `tried` was refused ATTEMPTS times within the last LOCKOUT."""
+    since = (at or now()) - LOCKOUT
+    refused = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.kind == "sign_in_failed",
+            AuditEntry.made_by == (tried.strip().lower()[:200] or "(blank)"),
+            AuditEntry.at >= since,
+        )
+    )
+    return (refused or 0) >= ATTEMPTS
 
 
 __all__ = [
@@ -222,6 +242,7 @@ __all__ = [
     "change_role",
     "has_local_accounts",
     "hash_password",
+    "locked_out",
     "people",
     "record_failed_sign_in",
     "record_sign_in",

@@ -257,3 +257,13 @@ def test_sign_in_with_no_way_in_says_what_to_fix(workspace: Store) -> None:
     at.run()
     assert titles(at) == ["Sign in to TrueUp"]
     assert at.error[0].value.startswith("**Sign-in offers no way in.**")
+
+
+def test_five_refused_sign_ins_lock_the_username_out(team: Store) -> None:
+    for _ in range(5):
+        sign_in(app().run(), "dana", "a wrong guess, again")
+    at = sign_in(app().run(), "dana", f"dana {PASSWORD}")
+    assert at.error[0].value.startswith("**Too many refused sign-ins for this username**")
+    assert PERSON not in at.session_state
+    # another person is not held up
+    assert titles(sign_in(app().run(), "pat", f"pat {PASSWORD}")) == ["Home"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from store.users import (
     change_password,
     change_role,
     has_local_accounts,
+    locked_out,
     people,
     record_failed_sign_in,
     record_sign_in,
@@ -182,3 +184,16 @@ def test_single_sign_on_people_get_the_default_role_unless_an_admin_added_them(
         # bob's row is kept, so the store knows his role when he acts
         assert role_of(session, "bob@example.com") is Role.VIEWER
         assert session.get(User, "carol@example.com") is None
+
+
+def test_a_username_refused_five_times_is_locked_out_for_fifteen_minutes(store: Store) -> None:
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with store.session() as session:
+        for minute in range(4):
+            record_failed_sign_in(session, "Dana", at=start + timedelta(minutes=minute))
+        assert not locked_out(session, "dana", at=start + timedelta(minutes=4))
+        record_failed_sign_in(session, "dana", at=start + timedelta(minutes=4))
+        assert locked_out(session, "DANA ", at=start + timedelta(minutes=5))
+        assert not locked_out(session, "vic", at=start + timedelta(minutes=5))
+        # the first refusals age out: 15 minutes after the first, four remain
+        assert not locked_out(session, "dana", at=start + timedelta(minutes=15, seconds=1))
