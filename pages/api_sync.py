@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from errors import ADVICE, ConnectorErrorKind, TrueUpError
-from pages.workspace import ago, as_text, plural, show_error, workspace
+from pages.workspace import ago, as_text, plural, show_error, signed_in, workspace
 from store import SourceKind, SyncStatus
+from store.access import Permission
 from store.background import ApiSync, api_syncs, start_sync
 from store.models import SyncRun
 from store.running import reap
@@ -66,7 +67,7 @@ def _start(names: list[str], mode: SyncMode) -> None:
     failed = False
     for name in names:
         try:
-            start_sync(workspace(), name, mode)
+            start_sync(workspace(), name, mode, user=signed_in().name)
         except TrueUpError as error:
             failed = True
             show_error(error)
@@ -97,12 +98,14 @@ def source_row(sync: ApiSync, now: datetime) -> None:
         if last is not None and last.status is SyncStatus.OK and last.warnings:
             state.caption("  \n".join(f"Note: {w}" for w in last.warnings))
         running = sync.running
-        quick = buttons.button(
-            "Quick sync", key=f"api_quick_{sync.name}", disabled=running, width="stretch"
-        )
-        full = buttons.button(
-            "Full sync", key=f"api_full_{sync.name}", disabled=running, width="stretch"
-        )
+        quick = full = False
+        if signed_in().can(Permission.SYNC):
+            quick = buttons.button(
+                "Quick sync", key=f"api_quick_{sync.name}", disabled=running, width="stretch"
+            )
+            full = buttons.button(
+                "Full sync", key=f"api_full_{sync.name}", disabled=running, width="stretch"
+            )
         if last is not None and last.status is SyncStatus.FAILED and last.error:
             # The error quotes the vendor's own words: shown as written, never as Markdown.
             st.error(
@@ -129,6 +132,12 @@ def api_section(refreshing: bool) -> None:
         st.rerun()
     psa = [s for s in syncs if s.kind is SourceKind.PSA]
     vendors = [s for s in syncs if s.kind is SourceKind.VENDOR]
+    now = datetime.now(UTC)
+    if not signed_in().can(Permission.SYNC):
+        st.caption("Approvers and admins start syncs.")
+        for sync in syncs:
+            source_row(sync, now)
+        return
     left, right, _ = st.columns([1, 1, 3])
     if left.button(
         "Start full sync",
@@ -145,7 +154,6 @@ def api_section(refreshing: bool) -> None:
         help="Read what changed at every vendor." if vendors else "No vendor is synced by API.",
     ):
         _start([v.name for v in vendors if not v.running], SyncMode.QUICK)
-    now = datetime.now(UTC)
     for sync in syncs:
         source_row(sync, now)
 

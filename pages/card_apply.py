@@ -16,8 +16,9 @@ import streamlit as st
 from connectors.registry import TYPES
 from errors import TrueUpError
 from pages.card_view import quantity_text
-from pages.workspace import plural, show_error
+from pages.workspace import plural, show_error, signed_in
 from store import Store
+from store.access import Permission
 from store.sources import psa_source
 from store.writeback import FAILING, HELD, Applied, apply_changes, outbox
 
@@ -187,6 +188,9 @@ def outbox_area(store: Store, user: str, psa: Psa) -> None:
             "place waits until its effective date; one on a new dated line goes at once."
         )
         st.dataframe(outbox_rows(entries), hide_index=True, width="stretch")
+        if not signed_in().can(Permission.APPLY):
+            st.caption("Admins apply changes to the PSA.")
+            return
         if st.button(
             f"Apply to PSA ({ready.height:,})",
             type="primary",
@@ -196,14 +200,14 @@ def outbox_area(store: Store, user: str, psa: Psa) -> None:
             help=f"Send the changes ready now to {psa}, after you confirm.",
         ):
             st.session_state[ASKED] = True
-    if st.session_state.get(ASKED) and not ready.is_empty():
+    if st.session_state.get(ASKED) and not ready.is_empty() and signed_in().can(Permission.APPLY):
         confirm_dialog(store, user, psa, ready.height)
 
 
 def apply_button(store: Store, user: str, selected: pl.DataFrame) -> None:
     """On approved cards selected, offer to send their changes to the PSA now."""
     approved = selected.filter(pl.col("status") == "approved")
-    if approved.is_empty():
+    if approved.is_empty() or not signed_in().can(Permission.APPLY):
         return
     psa = writing_psa(store)
     if psa is None:

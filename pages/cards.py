@@ -39,6 +39,7 @@ from pages.workspace import (
     workspace,
     workspace_url,
 )
+from store.access import Permission
 from store.changes import approved_changes, export_changes
 from store.prefs import get_pref, set_pref
 from store.summary import state_key
@@ -152,6 +153,9 @@ def changes_out(url: str, key: str, user: str) -> None:
         if not count:
             st.caption("No approved change waits for the PSA.")
             return
+        if not signed_in().can(Permission.EXPORT_CHANGES):
+            st.caption("Approvers and admins download the approved changes and mark them exported.")
+            return
         st.caption(
             "Download them to apply in the PSA, then mark them exported so that they go out once."
         )
@@ -220,7 +224,9 @@ net = shown.get_column("monthly_value").sum()
 head[0].markdown(f"**{plural(shown.height, 'card')}** · net {money_text(net)} a month")
 with head[1]:
     mode = view_choice(opened, user)
-undo_button(opened, user, head[2])
+deciding = signed_in().can(Permission.DECIDE)
+if deciding:
+    undo_button(opened, user, head[2])
 
 version = st.session_state.get("cards.version", 0)
 if mode == "tiles":
@@ -230,5 +236,8 @@ else:
     payload, count = rows_of(url, key, today, view)
     keys = card_grid(payload, count, key=f"cards.grid.{version}.{view.id}.{key[:12]}")
 selected = shown.filter(pl.col("key").is_in(keys)) if keys else shown.clear()
-selection_bar(opened, user, selected, loaded.cards, loaded.psa_lines)
+if deciding:
+    selection_bar(opened, user, selected, loaded.cards, loaded.psa_lines)
+else:
+    st.caption("Approvers and admins decide cards.")
 changes_out(url, key, user)

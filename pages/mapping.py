@@ -24,6 +24,7 @@ from pages.workspace import (
     workspace_url,
 )
 from store import import_maps
+from store.access import Permission
 from store.map_lists import KindLists, MapLists, map_lists
 from store.mapping import (
     accept_suggestions,
@@ -186,6 +187,9 @@ def unmapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) ->
     shown = rows.with_columns(pl.col("quantity").cast(pl.Float64))
     selectable(shown.select(list(columns)), kind, "unmapped", columns)
     chosen = selected(rows, kind, "unmapped")
+    if not signed_in().can(Permission.MAP):
+        st.caption(f"Approvers and admins map and exclude {kind.many}.")
+        return
     if chosen.is_empty():
         st.caption(f"Select {kind.many} in the table (the first column) to map or exclude them.")
     else:
@@ -202,19 +206,23 @@ def unmapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) ->
                 type="primary",
                 icon=":material/done_all:",
             ):
-                action = accept_suggestions(workspace(), kind.key, with_suggestion)
+                action = accept_suggestions(
+                    workspace(), kind.key, with_suggestion, user=signed_in().name
+                )
                 done(f"Mapped {plural(action.items, kind.one)} as suggested.")
         with pick:
             psa_id = psa_choice(kind, psa_items, f"{kind.key}.pick")
             if st.button(
                 "Map", key=f"{kind.key}.map", disabled=psa_id is None, icon=":material/link:"
             ):
-                action = map_items(workspace(), kind.key, chosen, str(psa_id))
+                action = map_items(
+                    workspace(), kind.key, chosen, str(psa_id), user=signed_in().name
+                )
                 done(f"Mapped {plural(action.items, kind.one)}.")
         with exclude:
             reason = exclusion_reason(kind, f"{kind.key}.reason")
             if st.button("Exclude", key=f"{kind.key}.exclude", icon=":material/block:"):
-                action = exclude_items(workspace(), kind.key, chosen, reason)
+                action = exclude_items(workspace(), kind.key, chosen, reason, user=signed_in().name)
                 its = "its" if action.items == 1 else "their"
                 done(f"Excluded {plural(action.items, kind.one)}: {its} usage is ignored.")
     bulk_accept(kind, rows)
@@ -254,7 +262,7 @@ def bulk_accept(kind: Kind, rows: pl.DataFrame) -> None:
             disabled=sure.is_empty(),
             icon=":material/done_all:",
         ):
-            action = accept_suggestions(workspace(), kind.key, sure)
+            action = accept_suggestions(workspace(), kind.key, sure, user=signed_in().name)
             done(f"Mapped {plural(action.items, kind.one)} as suggested ({floor}+).")
 
 
@@ -292,6 +300,9 @@ def mapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) -> N
         },
     )
     chosen = selected(shown, kind, "mapped")
+    if not signed_in().can(Permission.MAP):
+        st.caption("Approvers and admins change and unmap maps.")
+        return
     if chosen.is_empty():
         st.caption(
             "Select maps to change or unmap them. Many vendor items may map to one PSA item."
@@ -306,7 +317,7 @@ def mapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) -> N
             disabled=psa_id is None,
             icon=":material/edit:",
         ):
-            action = map_items(workspace(), kind.key, chosen, str(psa_id))
+            action = map_items(workspace(), kind.key, chosen, str(psa_id), user=signed_in().name)
             done(f"Changed {plural(action.items, 'map')}.")
     with unmap:
         st.caption("Unmapped items go back to the unmapped list and are not auto-mapped again.")
@@ -315,7 +326,7 @@ def mapped_section(kind: Kind, rows: pl.DataFrame, psa_items: pl.DataFrame) -> N
             key=f"{kind.key}.unmap",
             icon=":material/link_off:",
         ):
-            action = unmap_items(workspace(), kind.key, chosen)
+            action = unmap_items(workspace(), kind.key, chosen, user=signed_in().name)
             done(f"Unmapped {plural(action.items, kind.one)}.")
 
 
@@ -338,14 +349,16 @@ def excluded_section(kind: Kind, rows: pl.DataFrame) -> None:
         },
     )
     chosen = selected(shown, kind, "excluded")
-    if chosen.is_empty():
+    if not signed_in().can(Permission.MAP):
+        st.caption("Approvers and admins take exclusions back.")
+    elif chosen.is_empty():
         st.caption("Select exclusions to take them back.")
     elif st.button(
         f"Un-exclude {plural(chosen.height, kind.one)}",
         key=f"{kind.key}.unexclude",
         icon=":material/undo:",
     ):
-        action = unmap_items(workspace(), kind.key, chosen)
+        action = unmap_items(workspace(), kind.key, chosen, user=signed_in().name)
         done(f"Un-excluded {plural(action.items, kind.one)}: they are unmapped again.")
 
 
@@ -404,13 +417,19 @@ def files_section(url: str, key: str) -> None:
             "`vendor, vendor_product_id, psa_product_id, excluded, reason`. An import is one "
             "action: Undo takes it back."
         )
-        upload = st.file_uploader(
-            "Import a map file", type=["csv", "tsv", "txt", "xlsx"], key="mapping.upload"
+        upload = (
+            st.file_uploader(
+                "Import a map file", type=["csv", "tsv", "txt", "xlsx"], key="mapping.upload"
+            )
+            if signed_in().can(Permission.MAP)
+            else None
         )
         if upload is not None and st.button(
             "Import", key="mapping.import", icon=":material/upload:"
         ):
-            result = import_maps(workspace(), upload.getvalue(), name=upload.name)
+            result = import_maps(
+                workspace(), upload.getvalue(), name=upload.name, user=signed_in().name
+            )
             noun = "account" if result.kind == "account" else "service"
             done(
                 f"Imported {upload.name}: {plural(result.added, noun + ' map')} added, "
@@ -450,7 +469,7 @@ with st.container():
 
 top = st.columns([3, 2], vertical_alignment="bottom")
 source = top[0].selectbox("Vendor or distributor", [ALL, *found.sources], key="mapping.source")
-last = last_map_action(opened, signed_in().name)
+last = last_map_action(opened, signed_in().name) if signed_in().can(Permission.MAP) else None
 if last is not None and top[1].button(
     f"Undo: {last.describe()}",
     key="mapping.undo",

@@ -17,6 +17,7 @@ from errors import ADVICE, ConnectorError, TrueUpError
 from pages.workspace import as_text, show_error, signed_in
 from store import Store
 from store import credentials as creds
+from store.access import Permission
 from store.sources import (
     SourceDetails,
     add_source,
@@ -322,6 +323,9 @@ def api_sources(opened: Store) -> None:
         st.dataframe(sources_table(details), hide_index=True, width="stretch")
     else:
         st.info("No sources yet: add the PSA and the vendors below.", icon=":material/info:")
+    if not signed_in().can(Permission.SOURCES):
+        st.caption("Admins add, change and remove sources and their credentials.")
+        return
     for source in details:
         if source.type == "csv":
             continue

@@ -28,8 +28,9 @@ from pages.uploads import (
     problems_table,
     role_options,
 )
-from pages.workspace import ago, plural, synced_by, through_the_router, workspace
+from pages.workspace import ago, plural, signed_in, synced_by, through_the_router, workspace
 from store import SourceKind, SourceState, SyncStatus, import_csv, import_maps, source_states
+from store.access import Permission
 from store.sources import source_named
 from store.summary import CardSummary, refresh_summary
 
@@ -225,6 +226,7 @@ def wizard(states: list[SourceState]) -> None:
         distributor=distributor,
         columns=columns,
         decimal_comma=comma,
+        user=signed_in().name,
         on_progress=progress,
     )
     bar.progress(1.0, text="Updating the cards…")
@@ -249,7 +251,7 @@ def maps_section() -> None:
     if upload is None or not st.button("Import the maps", icon=":material/upload:"):
         return
     try:
-        maps = import_maps(workspace(), upload.getvalue(), name=upload.name)
+        maps = import_maps(workspace(), upload.getvalue(), name=upload.name, user=signed_in().name)
     except InputError as error:
         st.error(f"{upload.name}: nothing of it was stored.", icon=":material/error:")
         problems_table(error.problems, error.total)
@@ -302,7 +304,11 @@ else:
     st.info("No sources yet: start with the PSA export below.", icon=":material/sync:")
 
 st.subheader("Upload a file")
-wizard(states)
+if signed_in().can(Permission.SYNC):
+    wizard(states)
+else:
+    st.caption("Approvers and admins upload files.")
 
-with st.expander("Import account or product maps"):
-    maps_section()
+if signed_in().can(Permission.MAP):
+    with st.expander("Import account or product maps"):
+        maps_section()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from connectors.registry import source_type
 from errors import TrueUpError
+from store.access import Permission, authorize
 from store.audit import current_user
 from store.db import Store
 from store.models import Source, SyncRun
@@ -97,6 +98,8 @@ def start_sync(
     if mode is SyncMode.CSV:
         raise TrueUpError("an API sync is quick or full")
     user = user or current_user()
+    with store.session() as session:
+        authorize(session, user, Permission.SYNC)
     reap(store)
     with store.session() as session:
         config = source_config(session, name)

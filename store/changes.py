@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from engine.contracts import APPROVALS, CHANGES, changes_to_apply
 from engine.schema import OPEN_TYPES
+from store.access import Permission, authorize
 from store.audit import audit, current_user
 from store.cards import CurrentCards, current_cards
 from store.db import Store
@@ -45,6 +46,8 @@ def export_changes(
     marked: an approval made since the download is not marked as gone out unseen.
     """
     who, when = user or current_user(), at or now()
+    with store.session() as session:
+        authorize(session, who, Permission.EXPORT_CHANGES)
     changes, ids = _changes(store)
     if only is not None:
         wanted = set(only.select(SAME_APPROVAL).iter_rows())
@@ -60,6 +63,8 @@ def export_changes(
             .values(write_back=WriteBack.EXPORTED)
             .returning(Decision.id)
         ).all()
+        # Checked after the write (on SQLite a read first fails, not waits); refused: rolled back.
+        authorize(session, who, Permission.EXPORT_CHANGES)
         done = set(marked)
         exported = changes.filter(pl.Series([i in done for i in ids]))
         if not exported.is_empty():

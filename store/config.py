@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from settings import Setting as SettingSpec
+from store.access import Permission, authorize
 from store.audit import audit
 from store.models import Setting
 
@@ -29,6 +30,7 @@ def get_setting(session: Session, name: str) -> str:
 def set_setting(session: Session, name: str, value: str, user: str) -> None:
     """Store a setting's value, and audit the change."""
     REGISTRY[name]  # an unknown name is a bug, not a setting to invent
+    authorize(session, user, Permission.SETTINGS)
     before = get_setting(session, name)
     row = session.get(Setting, name)
     if row is None:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, aliased
 
 from engine.schema import MONEY, QUANTITY, CardType, Schema
+from store.access import Permission, authorize
 from store.audit import audit, current_user
 from store.db import Store
 from store.models import CardLock, Decision
@@ -127,9 +128,12 @@ def decide_cards(
     ]
     bulk_id = uuid.uuid4().hex
     written = 0
+    with store.session() as session:
+        authorize(session, who, Permission.DECIDE)  # refused whatever the cards
     if not wanted.is_empty():
         with store.session() as session:
-            _lock(session, wanted, bulk_id, who, when)
+            _lock(session, wanted, bulk_id, who, when)  # before any read (SQLite)
+            authorize(session, who, Permission.DECIDE)
             _locked(session)
             in_force = _in_force(session, bulk_id)
             joined = wanted.join(in_force, on=KEY, how="left", maintain_order="left")
@@ -191,6 +195,8 @@ def undo_last_decision(store: Store, *, user: str | None = None, at: datetime | 
     it has gone out, and undoing it would let the change go out twice.
     """
     who, when = user or current_user(), at or now()
+    with store.session() as session:
+        authorize(session, who, Permission.DECIDE)
     last = last_decision(store, who)
     if last is None:
         return 0
@@ -204,6 +210,7 @@ def undo_last_decision(store: Store, *, user: str | None = None, at: datetime | 
         # The same action undone from two windows at once: the second finds it undone already
         # and undoes nothing (never the action before it).
         _lock(session, pl.DataFrame(keys, schema=KEY, orient="row"), bulk_id, who, when)
+        authorize(session, who, Permission.DECIDE)
         _locked(session)
         return _undo(session, last[0], bulk_id, who, when)
 
@@ -277,6 +284,7 @@ def decide(
     bulk_id = uuid.uuid4().hex
     rows = _cards(cards)
     _lock(session, rows, bulk_id, user, at)
+    authorize(session, user, Permission.DECIDE)
     written = _insert(session, rows, action, bulk_id, user, at, effective_date)
     audit(
         session,
@@ -291,6 +299,7 @@ def decide(
 def undo_last(session: Session, user: str, at: datetime) -> int:
     """Reverse the user's last action still in force (one card or one bulk action); give back
     how many decisions it reversed."""
+    authorize(session, user, Permission.DECIDE)
     live = _undoable().where(Decision.made_by == user)
     last = session.scalars(live.order_by(Decision.id.desc()).limit(1)).first()
     if last is None:

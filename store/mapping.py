@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectors.csv import Source, read_map
 from engine.schema import Schema, conform
+from store.access import Permission, authorize
 from store.audit import audit, current_user
 from store.db import Store
 from store.maps import MODELS, SCHEMAS, read_maps, upsert
@@ -93,6 +94,7 @@ def change_maps(
         .unique(["vendor", "vendor_id"], keep="last", maintain_order=True)
     )
     with store.session() as session:
+        authorize(session, who, Permission.MAP)
         before = _states(session, kind, wanted.select("vendor", "vendor_id"))
         rows = [
             (vendor, vendor_id, before.get((vendor, vendor_id)), _state(psa_id, excluded, reason))
@@ -127,6 +129,8 @@ def import_maps(
     The first row of a vendor item in the file decides, as it does in the engine. A stored map
     whose row says the same stays as it was (with who made it and when).
     """
+    with store.session() as session:
+        authorize(session, user or current_user(), Permission.MAP)
     imported = read_map(file, name=name, vendor=vendor)
     kind = imported.kind
     incoming = (
@@ -216,6 +220,7 @@ def undo_map_action(
     """
     who, when = user or current_user(), at or now()
     with store.session() as session:
+        authorize(session, who, Permission.MAP)
         last = _last(session, who)
         if last is None:
             return None

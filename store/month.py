@@ -31,6 +31,7 @@ from engine.month import (
     periods_until,
 )
 from errors import TrueUpError
+from store.access import Permission, authorize
 from store.audit import audit, current_user
 from store.db import Store
 from store.models import Decision, MonthClose, MonthFigures
@@ -162,10 +163,13 @@ def close_month(
     Raises TrueUpError when the month is closed already or has not begun.
     """
     who, when = user or current_user(), at or now()
+    with store.session() as session:
+        authorize(session, who, Permission.SYNC)
     if period > current_period(when):
         raise TrueUpError(f"{period} has not begun: a month is closed at its end, or after")
     open_cards = _open(card_summary(store), period)
     with store.session() as session:
+        authorize(session, who, Permission.SYNC)
         if session.get(MonthClose, period) is not None:
             raise TrueUpError(f"{period} is closed already: reopen it first to close it again")
         frozen = _parts(_decisions(session, [period]), open_cards, [period])[period]
@@ -181,6 +185,7 @@ def reopen_month(
     live again (the frozen ones stay in the audit log)."""
     who, when = user or current_user(), at or now()
     with store.session() as session:
+        authorize(session, who, Permission.SYNC)
         closed = session.get(MonthClose, period)
         if closed is None:
             return False

@@ -23,6 +23,7 @@ from connectors.registry import Delta, Pulled
 from engine.schema import CATALOG, PSA_LINES, USAGE
 from errors import ConnectorError, TrueUpError
 from store import bulk, credentials
+from store.access import Permission, authorize
 from store.audit import audit, current_user
 from store.commitments import write_commitments
 from store.db import Store
@@ -89,6 +90,7 @@ def import_csv(
     started = at or now()
     file_name = name or (None if isinstance(file, bytes) else Path(file).name)
     with store.session() as session:
+        authorize(session, user, Permission.SYNC)
         source = ensure_source(session, source_name, source_kind, started, distributor)
         source_id, source_name = source.id, source.name
         remember = kind != "catalog"
@@ -293,7 +295,8 @@ def sync_source(
     user = user or current_user()
     started = at or now()
     with store.session() as session:
-        lock_source(session, name.strip())
+        lock_source(session, name.strip())  # first: on SQLite a read first fails, not waits
+        authorize(session, user, Permission.SYNC)
         source = source_named(session, name.strip())
         if source is None or source.type == "csv":
             source_config(session, name)  # raises: says what the name is instead

@@ -33,6 +33,7 @@ from connectors.writeback import ChangeResult, QuantityChange
 from engine.schema import QUANTITY
 from errors import ConnectorError, ConnectorErrorKind, TrueUpError
 from store import credentials
+from store.access import Permission, authorize
 from store.audit import audit, current_user
 from store.cards import CurrentCards, current_cards
 from store.changes import _changes
@@ -156,6 +157,8 @@ def apply_changes(
     there is no PSA that takes changes back.
     """
     who = user or current_user()
+    with store.session() as session:
+        authorize(session, who, Permission.APPLY)  # a dry run too: it reads with the PSA's keys
     day = today or team_date(at or now())
     config = _psa(store)
     _enter(store, config)

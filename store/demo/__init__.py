@@ -15,9 +15,11 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from store.access import Permission, authorize
+from store.audit import current_user
 from store.db import Store
 from store.demo.seed import Demo, is_empty, seed_demo
-from store.models import Base
+from store.models import Base, User
 from store.types import now
 
 __all__ = ["Demo", "ensure_demo", "is_empty", "reset_demo", "seed_demo", "wipe"]
@@ -39,16 +41,23 @@ def ensure_demo(store: Store, today: date | None = None) -> Demo | None:
         return seed_demo(store, today=today or now().date())
 
 
-def reset_demo(store: Store, today: date | None = None) -> Demo:
-    """Give back the demo seeded again after deleting everything in the store."""
+def reset_demo(store: Store, today: date | None = None, *, user: str | None = None) -> Demo:
+    """Give back the demo seeded again after deleting everything in the store but its people
+    (an admin's reset signs nobody out, and leaves nobody acting as the operator)."""
     with _one_at_a_time(store):
+        with store.session() as session:
+            authorize(session, user or current_user(), Permission.SETTINGS)
         wipe(store)
         return seed_demo(store, today=today or now().date())
 
 
 def wipe(store: Store) -> None:
-    """Delete every row of every table (the schema stays), in one transaction."""
-    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    """Delete every row of every table but `users` (the schema stays), in one transaction."""
+    tables = [
+        table.name
+        for table in reversed(Base.metadata.sorted_tables)
+        if table.name != User.__tablename__
+    ]
     with store.session() as session:
         if store.dialect == "postgresql":
             # TRUNCATE also restarts the ids, so that a reset store numbers its syncs from 1.
