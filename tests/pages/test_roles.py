@@ -21,8 +21,10 @@ from store.decisions import decide_cards
 from store.models import Decision, User
 from store.sources import add_source
 from store.summary import state_key
-from store.types import Action, Role, now
+from store.types import Action, Role, now, team_date
 from tests.conftest import ROOT
+from tests.pages.test_card_apply import ACME_BP, approve, fakes  # noqa: F401 - a fixture
+from tests.pages.test_cards import select
 from tests.store.factories import load_month
 
 PEOPLE = {Role.VIEWER: "vera", Role.APPROVER: "april", Role.ADMIN: "ada"}
@@ -54,9 +56,11 @@ def workspace(workspace_url: str, monkeypatch: pytest.MonkeyPatch) -> Store:
     return opened
 
 
-def page(path: str, role: Role) -> AppTest:
+def page(path: str, role: Role, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.session_state[PERSON] = Person(PEOPLE[role], role)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
     at.run()
     at.switch_page(path).run()
     assert not at.exception
@@ -210,3 +214,21 @@ def test_a_viewers_session_crafted_to_approve_is_refused(workspace: Store) -> No
     at.run()
 
     assert decisions_by(workspace, "vera") == []
+
+
+@pytest.mark.usefixtures("fakes")
+@pytest.mark.parametrize(("role", "applies"), [(Role.APPROVER, False), (Role.ADMIN, True)])
+def test_apply_to_psa_is_offered_to_admins_only(
+    workspace_url: str, role: Role, applies: bool
+) -> None:
+    opened = open_store(workspace_url)
+    approve(opened, [ACME_BP], team_date(now()))
+    with opened.session() as session:
+        session.add(User(username=PEOPLE[role], role=role, created_at=now(), created_by="ops"))
+    at = page("pages/cards.py", role, {"status": "approved"})
+    select(at, opened, [ACME_BP])
+
+    assert any("State" in t.value.columns for t in at.dataframe)  # the outbox, read by both
+    assert bool([b for b in at.button if b.key == "cards.apply"]) is applies
+    assert bool([b for b in at.button if b.key == "cards.apply_selected"]) is applies
+    assert ("Admins apply changes to the PSA." in captions(at)) is not applies
