@@ -163,6 +163,13 @@ def restore(store: Store, file: Path) -> Manifest:
             raise BackupError(
                 f"{file} is damaged ({error}); nothing was restored. Use another backup."
             ) from None
+        except sa.exc.StatementError as error:
+            # Rows the database refuses (a file edited by hand): say why, not the rows' values.
+            reason = str(getattr(error, "orig", None) or type(error).__name__).splitlines()[0]
+            raise BackupError(
+                f"{file} holds rows the database refuses ({reason}); nothing was restored. "
+                "Use another backup."
+            ) from None
     return manifest
 
 

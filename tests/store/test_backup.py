@@ -278,3 +278,31 @@ def test_a_backup_from_a_newer_trueup_is_refused(
 
     with other.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Decision)) == 0
+
+
+def test_rows_the_database_refuses_restore_nothing(
+    store: Store, other: Store, tmp_path: Path
+) -> None:
+    # A file edited by hand: one decision given twice (the same id).
+    seed(store)
+    whole = tmp_path / "b.zip"
+    backup(store, whole)
+    edited = tmp_path / "edited.zip"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(edited, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "decisions.jsonl":
+                last = data.splitlines(keepends=True)[-1]
+                data = data.replace(last, last + last)
+            if item.filename == "manifest.json":
+                manifest = json.loads(data)
+                manifest["rows"]["decisions"] += 1
+                data = json.dumps(manifest).encode()
+            target.writestr(item, data)
+
+    with pytest.raises(BackupError, match="holds rows the database refuses"):
+        restore(other, edited)
+
+    with other.session() as session:
+        for model in (Source, Decision, AuditEntry):
+            assert session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
