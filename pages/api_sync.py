@@ -3,6 +3,7 @@ the buttons that start syncs in the background."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
@@ -62,8 +63,22 @@ def progress_line(run: SyncRun, now: datetime) -> str:
     return f"{stage}: {counts}; " + (f"{took} so far" if run.finished_at is None else f"in {took}")
 
 
+STARTED = "api_sync.started"
+"""When this session last started a sync (time.monotonic())."""
+STARTING_SECONDS = 60.0
+"""How long after starting a sync the section keeps refreshing though none shows running yet: on
+a busy server the sync's process may take a while to record its run."""
+
+
+def starting() -> bool:
+    """True while a sync this session started may not have recorded its run yet."""
+    started = st.session_state.get(STARTED)
+    return started is not None and time.monotonic() - started < STARTING_SECONDS
+
+
 def _start(names: list[str], mode: SyncMode) -> None:
     """Start each source's sync, then show the section again with them running."""
+    st.session_state[STARTED] = time.monotonic()
     failed = False
     for name in names:
         try:
@@ -128,7 +143,7 @@ def api_section(refreshing: bool) -> None:
             icon=":material/cloud_sync:",
         )
         return
-    if any(s.running for s in syncs) != refreshing:
+    if (any(s.running for s in syncs) or starting()) != refreshing:
         st.rerun()
     psa = [s for s in syncs if s.kind is SourceKind.PSA]
     vendors = [s for s in syncs if s.kind is SourceKind.VENDOR]
@@ -162,6 +177,6 @@ def show_api_sources() -> None:
     """Show the API sources, refreshing themselves every few seconds while a sync runs."""
     reap(workspace())
     with workspace().session() as session:
-        refreshing = any(s.running for s in api_syncs(session))
+        refreshing = any(s.running for s in api_syncs(session)) or starting()
     every = timedelta(seconds=REFRESH_SECONDS) if refreshing else None
     st.fragment(run_every=every)(api_section)(refreshing)
