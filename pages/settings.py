@@ -36,8 +36,9 @@ def demo_section() -> None:
     st.subheader("Demo workspace")
     st.write(
         "Put the demo back: a fictional MSP with a year of syncs, maps, decisions and closed "
-        "months. **This deletes everything in this workspace** (sources, syncs, maps, decisions, "
-        "the audit log; not the people who sign in) before seeding the demo again."
+        "months. **This deletes everything in this workspace** (sources, syncs, maps, "
+        "decisions; not the people who sign in, nor the audit log, which keeps every entry) "
+        "before seeding the demo again."
     )
     confirmed = st.checkbox("I understand that everything in this workspace will be deleted")
     if st.button(

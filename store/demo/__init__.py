@@ -16,10 +16,10 @@ from datetime import date
 import sqlalchemy as sa
 
 from store.access import Permission, authorize
-from store.audit import current_user
+from store.audit import audit, current_user
 from store.db import Store
 from store.demo.seed import Demo, is_empty, seed_demo
-from store.models import Base, User
+from store.models import AuditEntry, Base, User
 from store.types import now
 
 __all__ = ["Demo", "ensure_demo", "is_empty", "reset_demo", "seed_demo", "wipe"]
@@ -43,20 +43,24 @@ def ensure_demo(store: Store, today: date | None = None) -> Demo | None:
 
 def reset_demo(store: Store, today: date | None = None, *, user: str | None = None) -> Demo:
     """Give back the demo seeded again after deleting everything in the store but its people
-    (an admin's reset signs nobody out, and leaves nobody acting as the operator)."""
+    and its audit log (an admin's reset signs nobody out, and leaves nobody acting as the
+    operator; the reset is audited)."""
     with _one_at_a_time(store):
+        who = user or current_user()
         with store.session() as session:
-            authorize(session, user or current_user(), Permission.SETTINGS)
+            authorize(session, who, Permission.SETTINGS)
         wipe(store)
+        with store.session() as session:
+            audit(session, who, "demo_reset", {"kept": ["users", "audit_log"]})
         return seed_demo(store, today=today or now().date())
 
 
 def wipe(store: Store) -> None:
-    """Delete every row of every table but `users` (the schema stays), in one transaction."""
+    """Delete every row of every table but the people (`users`) and the audit log, which keeps
+    every entry (the database refuses to delete one), in one transaction; the schema stays."""
+    kept = {User.__tablename__, AuditEntry.__tablename__}
     tables = [
-        table.name
-        for table in reversed(Base.metadata.sorted_tables)
-        if table.name != User.__tablename__
+        table.name for table in reversed(Base.metadata.sorted_tables) if table.name not in kept
     ]
     with store.session() as session:
         if store.dialect == "postgresql":
