@@ -62,12 +62,14 @@ if not isinstance(admitted, tuple):
     everywhere = [p.url_path for p in pages_for(Person("", None)) if p.url_path]
     gated = [st.Page(admitted, title="TrueUp", default=True)]
     gated += [st.Page(admitted, title="TrueUp", url_path=path) for path in everywhere]
+    signin.keep_cookie()  # a sign-out forgets this browser
     st.navigation(gated, position="hidden").run()
     st.stop()
 
 person, signed_in_here = admitted
 page = st.navigation(pages_for(person), position="top")
 if signed_in_here:
+    signin.keep_cookie()  # a sign-in just made keeps this browser signed in
     signin.account_menu(person)
 try:
     with routed():

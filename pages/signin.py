@@ -16,17 +16,22 @@ from functools import cache
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from pages.workspace import PERSON, Person, through_the_router, workspace
 from store import Store
 from store.access import role_of
+from store.credentials import signing_key
 from store.types import Role
 from store.users import (
     LOCKOUT,
+    REMEMBERED,
     has_local_accounts,
     locked_out,
     record_failed_sign_in,
     record_sign_in,
+    remember_token,
+    remembered,
     sso_user,
     verify,
 )
@@ -39,6 +44,12 @@ REFUSED = "trueup.sso_refused"
 """Where the gate keeps the e-mail of a single sign-on person no admin has let in."""
 
 LOCKOUT_MINUTES = int(LOCKOUT.total_seconds() // 60)
+COOKIE = "trueup_signin"
+"""The cookie that keeps a browser signed in to a local account (store.users.remember_token)."""
+TO_REMEMBER = "trueup.remember"
+"""Where a sign-in leaves the token for the next run to write into the browser's cookie."""
+SIGNED_OUT = "trueup.signed_out"
+"""Set when this session signed out: its cookie no longer signs it in, and is cleared."""
 
 log = logging.getLogger("trueup")
 
@@ -134,7 +145,7 @@ def current_person(store: Store) -> Person | None:
         return found
     user = _sso_user()
     if user is None:
-        return None
+        return _remembered(store)
     # Entra ID gives no `email` for an account without a mailbox: its sign-in name then is one.
     email = next(
         (str(user.get(claim)) for claim in ("email", "preferred_username")
@@ -155,10 +166,44 @@ def current_person(store: Store) -> Person | None:
     return person
 
 
+def _remembered(store: Store) -> Person | None:
+    """Give back the person this browser's cookie signs in to a local account (a reload, a new
+    tab), or None."""
+    token = st.context.cookies.get(COOKIE)
+    if not token or st.session_state.get(SIGNED_OUT):
+        return None
+    with store.session() as session:
+        user = remembered(session, token, signing_key())
+        if user is None:
+            return None
+        person = st.session_state[PERSON] = Person(user.username, user.role)
+    return person
+
+
+def keep_cookie() -> None:
+    """Write the cookie of a sign-in just made, or clear it after a sign-out, in the browser
+    (a script in a frame of this page's origin: Streamlit sets no cookie from Python)."""
+    token = st.session_state.pop(TO_REMEMBER, None)
+    if token is not None:
+        value, age = token, int(REMEMBERED.total_seconds())
+    elif st.session_state.get(SIGNED_OUT) and st.context.cookies.get(COOKIE):
+        value, age = "", 0
+    else:
+        return
+    secure = " + (window.parent.location.protocol === 'https:' ? '; Secure' : '')"
+    components.html(
+        f"<script>window.parent.document.cookie = '{COOKIE}={value}; Path=/; "
+        f"Max-Age={age}; SameSite=Strict'{secure};</script>",
+        height=0,
+    )
+
+
 def sign_out() -> None:
-    """Sign this session out (and out of single sign-on)."""
+    """Sign this session out (and out of single sign-on), and forget this browser."""
     st.session_state.pop(PERSON, None)
     st.session_state.pop(REFUSED, None)
+    st.session_state.pop(TO_REMEMBER, None)
+    st.session_state[SIGNED_OUT] = True
     if _sso_user() is not None:
         st.logout()
     st.rerun()
@@ -234,6 +279,8 @@ def _password_form(store: Store) -> None:
         else:
             record_sign_in(session, user.username, "password")
             st.session_state[PERSON] = Person(user.username, user.role)
+            st.session_state[TO_REMEMBER] = remember_token(user, signing_key())
+            st.session_state.pop(SIGNED_OUT, None)
     if user is None:
         st.error(
             "**That username and password do not match an account.** Check both and try "

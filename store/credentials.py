@@ -8,8 +8,10 @@ never appear in a message, a repr, a log or the audit log.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -46,6 +48,27 @@ def secret_key() -> str | None:
         trueup = secrets_file().get("trueup")
         key = trueup.get("secret_key") if isinstance(trueup, Mapping) else None
     return str(key) if key else None
+
+
+SESSION_KEY_FILE = Path("data") / "session.key"
+"""Where the key signing remembered sign-ins lives when no secret key is configured."""
+
+
+def signing_key() -> bytes:
+    """Give back the key that signs remembered sign-ins: derived from the secret key when one is
+    configured (every server of a team then shares it), else a random one kept in
+    data/session.key (made on first use, readable by its owner only)."""
+    key = secret_key()
+    if key:
+        return hashlib.sha256(b"trueup sign-in\n" + key.encode()).digest()
+    try:
+        return bytes.fromhex(SESSION_KEY_FILE.read_text().strip())
+    except (OSError, ValueError):
+        made = secrets.token_bytes(32)
+        SESSION_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        SESSION_KEY_FILE.write_text(made.hex())
+        SESSION_KEY_FILE.chmod(0o600)
+        return made
 
 
 def file_secrets(source: str) -> dict[str, str]:

@@ -13,6 +13,9 @@ with store.access.authorize(..., Permission.USERS), except a person changing the
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -188,6 +191,43 @@ def verify(session: Session, username: str, password: str) -> User | None:
     if _HASHER.check_needs_rehash(stored):  # the hasher's parameters were raised since
         user.password_hash = _HASHER.hash(password)
     return user
+
+
+REMEMBERED = timedelta(days=7)
+"""How long a browser stays signed in to a local account (a reload, a new tab) without asking."""
+
+
+def remember_token(user: User, key: bytes, at: datetime | None = None) -> str:
+    """Give back a token that signs `user` in again until REMEMBERED from `at`: their username,
+    its expiry and an HMAC over both and their password hash under `key`, so that a new
+    password, or a removed account, ends every token given before."""
+    expires = int(((at or now()) + REMEMBERED).timestamp())
+    name = base64.urlsafe_b64encode(user.username.encode()).decode().rstrip("=")
+    return f"{name}.{expires}.{_signature(user, expires, key)}"
+
+
+def remembered(session: Session, token: str, key: bytes, at: datetime | None = None) -> User | None:
+    """Give back the local account a `remember_token` signs in, or None when the token is not
+    one, has expired, or no longer matches the account (removed, new password)."""
+    try:
+        name, expires_text, signature = token.split(".")
+        username = base64.urlsafe_b64decode(name + "=" * (-len(name) % 4)).decode()
+        expires = int(expires_text)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if expires < (at or now()).timestamp():
+        return None
+    user = session.get(User, username)
+    if user is None or user.password_hash is None:
+        return None
+    if not hmac.compare_digest(signature, _signature(user, expires, key)):
+        return None
+    return user
+
+
+def _signature(user: User, expires: int, key: bytes) -> str:
+    message = f"{user.username}\n{expires}\n{user.password_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def sso_user(

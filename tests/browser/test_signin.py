@@ -91,3 +91,33 @@ def test_each_role_signs_in_sees_its_pages_and_signs_out(
         idle(page)
         assert page.get_by_test_id("stTopNavLink").count() == 0
     page.close()
+
+
+def test_a_browser_stays_signed_in_through_a_reload_until_it_signs_out(
+    browser: Any, team_app: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(team_app)
+    page.get_by_role("heading", name="Sign in to TrueUp").wait_for(timeout=60_000)
+    sign_in(page, "pat", password("pat"))
+    nav(page)
+    idle(page)
+
+    page.reload()  # a new session of the app: the cookie signs pat in again
+    assert "Cards" in nav(page)
+    assert page.get_by_role("button", name="pat").is_visible()
+    other = context.new_page()  # a new tab too
+    other.goto(f"{team_app}/cards")
+    other.get_by_role("heading", name="Cards", exact=True).wait_for(timeout=60_000)
+    other.close()
+
+    idle(page)
+    page.get_by_role("button", name="pat").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in to TrueUp").wait_for(timeout=60_000)
+    idle(page)
+    page.reload()  # signed out: the cookie is gone
+    page.get_by_role("heading", name="Sign in to TrueUp").wait_for(timeout=60_000)
+    assert page.get_by_test_id("stTopNavLink").count() == 0
+    context.close()

@@ -22,6 +22,8 @@ from store.users import (
     people,
     record_failed_sign_in,
     record_sign_in,
+    remember_token,
+    remembered,
     remove_user,
     sso_user,
     verify,
@@ -197,3 +199,31 @@ def test_a_username_refused_five_times_is_locked_out_for_fifteen_minutes(store: 
         assert not locked_out(session, "vic", at=start + timedelta(minutes=5))
         # the first refusals age out: 15 minutes after the first, four remain
         assert not locked_out(session, "dana", at=start + timedelta(minutes=15, seconds=1))
+
+
+KEY = b"k" * 32
+
+
+def test_a_remembered_browser_is_signed_in_until_it_expires_or_the_password_changes(
+    store: Store,
+) -> None:
+    add(store, "dana", Role.ADMIN)
+    at = datetime(2026, 11, 28, 9, tzinfo=UTC)
+    with store.session() as session:
+        token = remember_token(session.get_one(User, "dana"), KEY, at)
+        assert "dana" not in token and PASSWORD not in token
+        found = remembered(session, token, KEY, at + timedelta(days=6))
+        assert found is not None and found.username == "dana"
+        assert remembered(session, token, KEY, at + timedelta(days=8)) is None, "expired"
+        assert remembered(session, token, b"x" * 32, at) is None, "another install's key"
+        name, expires, signature = token.split(".")
+        later = f"{name}.{int(expires) + 86_400}.{signature}"
+        assert remembered(session, later, KEY, at) is None, "an expiry moved by hand"
+        assert remembered(session, "not a token", KEY, at) is None
+        change_password(session, "dana", "a much longer new one", by=OPERATOR)
+    with store.session() as session:
+        assert remembered(session, token, KEY, at) is None, "a new password ends it"
+        fresh = remember_token(session.get_one(User, "dana"), KEY, at)
+        remove_user(session, "dana", by=OPERATOR)
+    with store.session() as session:
+        assert remembered(session, fresh, KEY, at) is None, "a removed account ends it"
