@@ -52,6 +52,7 @@ from connectors.records import (
     settings_of,
     vendor_error,
 )
+from engine.commitments import COMMITMENTS
 from engine.schema import QUANTITY, USAGE, Schema, conform
 from errors import ConnectorError, ConnectorErrorKind
 
@@ -101,17 +102,6 @@ SUBSCRIPTIONS: Schema = {
 """Partner Center subscriptions: one row per subscription, every status. `status` is
 Microsoft's word in lower case ("active", "suspended", "deleted", "expired", ...);
 `billing_cycle` too ("monthly", "annual", ...); `term_duration` is ISO 8601 ("P1M", "P1Y")."""
-
-COMMITMENTS: Schema = {
-    "vendor": pl.String,
-    "account_id": pl.String,
-    "product_id": pl.String,
-    "commitment_end": pl.Date,
-    "quantity": QUANTITY,
-}
-"""Seats under commitment: one row per customer, product and commitment end date, over active
-licence subscriptions (trials aside). Before `commitment_end` Microsoft cannot reduce these
-`quantity` seats (NCE)."""
 
 
 @dataclass(frozen=True)

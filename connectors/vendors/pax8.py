@@ -46,6 +46,7 @@ from connectors.records import (
     snake,
     vendor_error,
 )
+from engine.commitments import COMMITMENTS
 from engine.schema import QUANTITY, USAGE, Schema, conform
 from errors import ConnectorError, ConnectorErrorKind
 
@@ -95,16 +96,6 @@ SUBSCRIPTIONS: Schema = {
 """Pax8 subscriptions: one row per subscription, every status. `status` is Pax8's word in snake
 case ("Active" -> "active", "PendingCancel" -> "pending_cancel"); `billing_term` is Pax8's own
 ("Monthly", "Annual", "3-Year", ...)."""
-
-COMMITMENTS: Schema = {
-    "vendor": pl.String,
-    "account_id": pl.String,
-    "product_id": pl.String,
-    "commitment_end": pl.Date,
-    "quantity": QUANTITY,
-}
-"""Seats under commitment: one row per company, product and commitment end date, over active
-subscriptions. Before `commitment_end` the vendor cannot reduce these `quantity` seats."""
 
 
 class Change(StrEnum):
