@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql
 
 from store import Store, open_store
+from store.credentials import new_key
 
 ADMIN_URL = os.environ.get("TRUEUP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 """A PostgreSQL database where this user may CREATE DATABASE (libpq URL)."""
@@ -62,3 +63,12 @@ def store(store_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.dispose()
+
+
+@pytest.fixture
+def database(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the `trueup` processes a test runs at its empty database, with a secret key."""
+    monkeypatch.setenv("DATABASE_URL", store_url)
+    monkeypatch.setenv("TRUEUP_USER", "ann")
+    monkeypatch.setenv("TRUEUP_SECRET_KEY", new_key())
+    return store_url

@@ -4,22 +4,15 @@ cards, see a change made in Halo move its card on the next sync, then approve an
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from store import open_store
-from store.credentials import new_key
-from store.models import AuditEntry, Source, SyncRun
-from tests.conftest import run_trueup
 from tests.fakes.halopsa import FakeHalo
 from tests.fakes.server import serving
+from tests.store.psa_cli import OUTPUTS, cards, ok, stored_text, trueup
 
 SECRETS = ("halo-s3cret",)
 USAGE = """vendor,account_id,account_name,product_id,product_name,quantity
@@ -32,56 +25,10 @@ PRODUCT_MAP = "vendor,vendor_product_id,psa_product_id,excluded,reason\npax8,p-e
 
 
 @pytest.fixture
-def database(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Point the `trueup` processes at this test's empty database, with a secret key."""
-    monkeypatch.setenv("DATABASE_URL", store_url)
-    monkeypatch.setenv("TRUEUP_USER", "ann")
-    monkeypatch.setenv("TRUEUP_SECRET_KEY", new_key())
-    return store_url
-
-
-@pytest.fixture
 def halo() -> Iterator[tuple[FakeHalo, str]]:
     fake = FakeHalo(client_id="halo-client", secret="halo-s3cret")
     with serving(fake) as url:
         yield fake, url
-
-
-OUTPUTS: list[str] = []
-
-
-def trueup(tmp_path: Path, *args: str) -> Any:
-    # In an empty folder: no .streamlit/secrets.toml but the test's own.
-    result = run_trueup(*args, cwd=tmp_path)
-    OUTPUTS.append(result.stdout + result.stderr)
-    return result
-
-
-def ok(tmp_path: Path, *args: str) -> str:
-    """Give back what a command that must succeed printed."""
-    result = trueup(tmp_path, *args)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return str(result.stdout)
-
-
-def cards(tmp_path: Path) -> dict[tuple[str, str], dict[str, str]]:
-    rows = csv.DictReader(io.StringIO(ok(tmp_path, "cards", "--all")))
-    return {(r["account_name"], r["product_name"]): r for r in rows}
-
-
-def stored_text(url: str) -> str:
-    """Give back every source, sync run and audit entry in the database, as text."""
-    store = open_store(url)
-    try:
-        with store.engine.connect() as connection:
-            rows = [
-                row
-                for table in (Source, SyncRun, AuditEntry)
-                for row in connection.execute(sa.select(table.__table__))
-            ]
-    finally:
-        store.dispose()
-    return "\n".join(map(str, rows))
 
 
 def synced_with_cards(tmp_path: Path, url: str) -> None:
