@@ -1,4 +1,4 @@
-"""Hostile names in a real browser: every page of the app, served on the hostile month (see
+"""Hostile names in a real browser (the security tests' hostile month, tests/security): every page of the app, served on the hostile month (see
 conftest), shows them as text. No element is injected (no `img[src=x]`, no inline script
 from a name, no `javascript:` link, in the page or the grid's frame) and no dialog opens
 (`alert` from an `onerror` or a script)."""
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import browser, serve  # noqa: F401  (the browser fixture)
+from tests.browser.conftest import serve
 from tests.browser.steps import idle
 from tests.security.conftest import XSS, load_hostile, write_hostile
 
@@ -47,7 +47,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield app
 
 
-def visited(browser, url: str, dialogs: list[str]):  # noqa: F811
+def visited(browser, url: str, dialogs: list[str]):
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(url)
@@ -63,7 +63,7 @@ def injected(page) -> list[str]:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_no_page_runs_a_hostile_name(browser, app_url: str, path: str) -> None:  # noqa: F811
+def test_no_page_runs_a_hostile_name(browser, app_url: str, path: str) -> None:
     dialogs: list[str] = []
     page = visited(browser, f"{app_url}/{path}", dialogs)
     try:
@@ -74,7 +74,7 @@ def test_no_page_runs_a_hostile_name(browser, app_url: str, path: str) -> None: 
         page.close()
 
 
-def test_the_cards_tiles_show_the_html_name_as_text(browser, app_url: str) -> None:  # noqa: F811
+def test_the_cards_tiles_show_the_html_name_as_text(browser, app_url: str) -> None:
     dialogs: list[str] = []
     page = visited(browser, f"{app_url}/cards", dialogs)
     try:
@@ -91,7 +91,7 @@ def test_the_cards_tiles_show_the_html_name_as_text(browser, app_url: str) -> No
         page.close()
 
 
-def test_the_check_finds_an_injected_image(browser) -> None:  # noqa: F811
+def test_the_check_finds_an_injected_image(browser) -> None:
     # Guards the checks above: markup that did render is found, and its alert is heard.
     dialogs: list[str] = []
     page = browser.new_page()
