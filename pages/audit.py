@@ -57,8 +57,8 @@ def day_range(chosen: date | Sequence[date], today: date) -> tuple[datetime, dat
 st.title("Audit log")
 st.caption(
     "Every sync, map, decision, undo, export, apply to the PSA, sign-in, setting, month close "
-    "and source change, with who made it and when. No one can edit an entry; only restoring "
-    "the demo workspace (Settings) deletes the log."
+    "and source change, with who made it and when. No one can edit or delete an entry (the "
+    "database refuses it), not even restoring the demo workspace."
 )
 opened = workspace()
 with opened.session() as session:
