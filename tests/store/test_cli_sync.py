@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from store import open_store
 from store.credentials import new_key
-from store.models import AuditEntry, Source, SyncRun
 from tests.conftest import run_trueup
 from tests.fakes.connectwise import FakeConnectWise
 from tests.fakes.pax8 import FakePax8
 from tests.fakes.server import serving
+from tests.store.psa_cli import stored_text
 
 SECRETS = ("priv-s3cret", "pub-key-9", "client-7f3a", "pax8-s3cret")
 
@@ -54,21 +52,6 @@ def trueup(tmp_path: Path, *args: str) -> Any:
     result = run_trueup(*args, cwd=tmp_path)
     OUTPUTS.append(result.stdout + result.stderr)
     return result
-
-
-def stored_text(url: str) -> str:
-    """Give back every source, sync run and audit entry in the database, as text."""
-    store = open_store(url)
-    try:
-        with store.engine.connect() as connection:
-            rows = [
-                row
-                for table in (Source, SyncRun, AuditEntry)
-                for row in connection.execute(sa.select(table.__table__))
-            ]
-    finally:
-        store.dispose()
-    return "\n".join(map(str, rows))
 
 
 def add_sources(tmp_path: Path, cw_url: str, pax8_url: str, private: str = "priv-s3cret") -> None:

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from store import current_cards, open_store
 from store.commitments import commitments_of_cards, current_commitments
 from store.credentials import new_key
-from store.models import AuditEntry, CommitmentLine, Source, SyncRun
+from store.models import CommitmentLine
 from store.snapshots import current_inputs
 from tests.conftest import run_trueup
 from tests.fakes import pax8 as pax8_fake
@@ -42,6 +42,7 @@ from tests.fakes.partnercenter import (
 from tests.fakes.pax8 import FakePax8
 from tests.fakes.sentinelone import FakeSentinelOne
 from tests.fakes.server import serving
+from tests.store.psa_cli import stored_text
 
 Counts = dict[tuple[str, str], str]
 """(PSA account name, PSA product name) to the vendor quantity on its card."""
@@ -340,21 +341,6 @@ def stored_usage(url: str, vendor: str) -> list[dict[str, Any]]:
     finally:
         store.dispose()
     return usage.filter(usage["vendor"] == vendor).to_dicts()
-
-
-def stored_text(url: str) -> str:
-    """Give back every source, sync run and audit entry in the database, as text."""
-    store = open_store(url)
-    try:
-        with store.engine.connect() as connection:
-            rows = [
-                row
-                for table in (Source, SyncRun, AuditEntry)
-                for row in connection.execute(sa.select(table.__table__))
-            ]
-    finally:
-        store.dispose()
-    return "\n".join(map(str, rows))
 
 
 def test_a_vendor_is_added_tested_and_synced_and_a_wrong_secret_changes_nothing(
